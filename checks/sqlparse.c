@@ -1,0 +1,340 @@
+/*
+ * sqlparse.c — statements, positions, comments and directives from
+ * libpg_query's parser and scanner.
+ */
+#include "sqlparse.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#define DIRECTIVE_PREFIX "migsafe:"
+
+void
+sqlparse_position(const char *text, size_t offset, int *line, int *column)
+{
+	int l = 1, c = 1;
+
+	for (size_t i = 0; i < offset && text[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char) text[i];
+
+		if (ch == '\n') {
+			l++;
+			c = 1;
+		} else if ((ch & 0xC0) != 0x80) {
+			c++;           /* count characters, not UTF-8 continuation bytes */
+		}
+	}
+	*line = l;
+	*column = c;
+}
+
+/* Byte offset of the 1-based character position PostgreSQL reports. */
+static size_t
+char_to_byte_offset(const char *text, size_t len, int charpos)
+{
+	size_t i = 0;
+	int chars = 0;
+
+	while (i < len) {
+		if (((unsigned char) text[i] & 0xC0) != 0x80) {
+			if (chars == charpos - 1)
+				return i;
+			chars++;
+		}
+		i++;
+	}
+	return len;
+}
+
+static void
+error_set(SqlError *err, const char *text, size_t offset, const char *message)
+{
+	if (err == NULL)
+		return;
+	sqlparse_position(text, offset, &err->line, &err->column);
+	err->message = xstrdup(message);
+}
+
+void
+sqlparse_error_free(SqlError *err)
+{
+	free(err->message);
+	err->message = NULL;
+}
+
+static bool
+token_is_comment(const PgQuery__ScanToken *t)
+{
+	return t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT;
+}
+
+/*
+ * Runs PostgreSQL's scanner over text (which must be NUL-terminated at len);
+ * the caller frees the result with pg_query__scan_result__free_unpacked.
+ */
+static PgQuery__ScanResult *
+scan_text(const char *text, size_t len, SqlError *err)
+{
+	PgQueryScanResult res = pg_query_scan(text);
+	PgQuery__ScanResult *scan = NULL;
+
+	if (res.error) {
+		size_t off = res.error->cursorpos > 0 ?
+			char_to_byte_offset(text, len, res.error->cursorpos) : len;
+
+		error_set(err, text, off, res.error->message);
+	} else {
+		scan = pg_query__scan_result__unpack(NULL, res.pbuf.len, (const uint8_t *) res.pbuf.data);
+		if (scan == NULL)
+			error_set(err, text, 0, "could not read the scanner's output");
+	}
+	pg_query_free_scan_result(res);
+	return scan;
+}
+
+/* The comment's text without "--" or the C-style comment delimiters, trimmed. */
+static char *
+comment_body(const char *text, size_t start, size_t end)
+{
+	const char *s = text + start, *e = text + end;
+
+	if (e - s >= 2 && s[0] == '-' && s[1] == '-')
+		s += 2;
+	else if (e - s >= 4 && s[0] == '/' && s[1] == '*') {
+		s += 2;
+		e -= 2;
+	}
+	while (s < e && isspace((unsigned char) *s))
+		s++;
+	while (e > s && isspace((unsigned char) e[-1]))
+		e--;
+	return xstrndup(s, (size_t) (e - s));
+}
+
+static void
+comments_from_scan(const char *text, const PgQuery__ScanResult *scan, SqlCommentList *out)
+{
+	for (size_t i = 0; i < scan->n_tokens; i++) {
+		const PgQuery__ScanToken *t = scan->tokens[i];
+		SqlComment *c;
+
+		if (!token_is_comment(t))
+			continue;
+		array_reserve((void **) &out->items, &out->cap, out->count, sizeof *c);
+		c = &out->items[out->count++];
+		c->start = (size_t) t->start;
+		c->end = (size_t) t->end;
+		sqlparse_position(text, c->start, &c->line, &c->column);
+		c->body = comment_body(text, c->start, c->end);
+	}
+}
+
+bool
+sqlparse_comments(const char *text, size_t len, SqlCommentList *out, SqlError *err)
+{
+	PgQuery__ScanResult *scan = scan_text(text, len, err);
+
+	if (scan == NULL)
+		return false;
+	comments_from_scan(text, scan, out);
+	pg_query__scan_result__free_unpacked(scan, NULL);
+	return true;
+}
+
+void
+sqlparse_comments_free(SqlCommentList *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i].body);
+	free(l->items);
+	l->items = NULL;
+	l->count = l->cap = 0;
+}
+
+/* Splits "rule reason words..." into a Directive. */
+static void
+directive_fill(Directive *d, const char *args, const SqlComment *c)
+{
+	const char *p = args, *rule_end;
+
+	while (isspace((unsigned char) *p))
+		p++;
+	rule_end = p;
+	while (*rule_end && !isspace((unsigned char) *rule_end))
+		rule_end++;
+	d->rule = xstrndup(p, (size_t) (rule_end - p));
+	p = rule_end;
+	while (isspace((unsigned char) *p))
+		p++;
+	d->reason = xstrdup(p);
+	d->line = c->line;
+	d->column = c->column;
+	d->used = false;
+}
+
+static void
+directive_add(Directive **items, size_t *count, const char *args, const SqlComment *c)
+{
+	*items = xrealloc(*items, (*count + 1) * sizeof **items);
+	directive_fill(&(*items)[*count], args, c);
+	(*count)++;
+}
+
+/* Adds a finding located at a comment rather than at a statement. */
+static void
+finding_at_comment(Migration *m, const char *rule, const SqlComment *c, const char *msg,
+				   const char *help)
+{
+	Finding *f = migration_add_finding(m, rule, SEVERITY_WARNING, -1, msg, help);
+
+	f->line = c->line;
+	f->column = c->column;
+}
+
+/*
+ * Applies one "migsafe:" comment: no-transaction, ignore (to the next
+ * statement), ignore-file. Anything else is reported, never silently dropped.
+ */
+static void
+directive_apply(Migration *m, const SqlComment *c)
+{
+	const char *cmd = c->body + strlen(DIRECTIVE_PREFIX);
+	size_t cmdlen = strcspn(cmd, " \t\r\n");
+	const char *args = cmd + cmdlen;
+
+	if (cmdlen == strlen("no-transaction") && strncmp(cmd, "no-transaction", cmdlen) == 0) {
+		m->transactional = false;
+	} else if (cmdlen == strlen("ignore-file") && strncmp(cmd, "ignore-file", cmdlen) == 0) {
+		directive_add(&m->file_ignores, &m->nfile_ignores, args, c);
+	} else if (cmdlen == strlen("ignore") && strncmp(cmd, "ignore", cmdlen) == 0) {
+		for (size_t i = 0; i < m->nstmts; i++) {
+			if (m->stmts[i].offset > c->start) {
+				directive_add(&m->stmts[i].ignores, &m->stmts[i].nignores, args, c);
+				return;
+			}
+		}
+		finding_at_comment(m, "unused-ignore", c,
+						   "migsafe:ignore is not followed by any statement",
+						   "Put the directive on the line just before the statement it excuses.");
+	} else {
+		char *msg = xasprintf("unknown directive \"%.*s\"", (int) cmdlen, cmd);
+
+		finding_at_comment(m, "unknown-directive", c, msg,
+						   "Known directives: migsafe:no-transaction, "
+						   "migsafe:ignore <rule> <reason>, migsafe:ignore-file <rule> <reason>.");
+		free(msg);
+	}
+}
+
+static void
+directives_apply(Migration *m, const SqlCommentList *comments)
+{
+	for (size_t i = 0; i < comments->count; i++) {
+		if (strncmp(comments->items[i].body, DIRECTIVE_PREFIX, strlen(DIRECTIVE_PREFIX)) == 0)
+			directive_apply(m, &comments->items[i]);
+	}
+}
+
+static int
+json_int(const cJSON *obj, const char *key, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? v->valueint : dflt;
+}
+
+/*
+ * Narrows [*start, *end) to the first and last non-comment tokens in it, so
+ * a statement's position is that of its first keyword, not of the comments
+ * and blank lines before it.
+ */
+static void
+trim_to_tokens(const PgQuery__ScanResult *scan, size_t *start, size_t *end)
+{
+	size_t first = *end, last = *start;
+
+	for (size_t i = 0; i < scan->n_tokens; i++) {
+		const PgQuery__ScanToken *t = scan->tokens[i];
+
+		if ((size_t) t->start < *start || (size_t) t->start >= *end || token_is_comment(t))
+			continue;
+		if ((size_t) t->start < first)
+			first = (size_t) t->start;
+		if ((size_t) t->end > last)
+			last = (size_t) t->end;
+	}
+	if (first < last) {
+		*start = first;
+		*end = last;
+	}
+}
+
+static void
+statement_add(Migration *m, const char *sql, const cJSON *tree, size_t start, size_t end)
+{
+	Statement *st;
+
+	m->stmts = xrealloc(m->stmts, (m->nstmts + 1) * sizeof *m->stmts);
+	st = &m->stmts[m->nstmts];
+	memset(st, 0, sizeof *st);
+	st->index = (int) m->nstmts;
+	st->offset = start;
+	st->length = end - start;
+	st->sql = xstrndup(sql + start, end - start);
+	st->tree = tree;
+	sqlparse_position(sql, start, &st->line, &st->column);
+	m->nstmts++;
+}
+
+bool
+sqlparse_migration(Migration *m, const char *sql, SqlError *err)
+{
+	size_t len = strlen(sql);
+	PgQueryParseResult res;
+	PgQuery__ScanResult *scan;
+	SqlCommentList comments = {0};
+	const cJSON *stmts, *item;
+	bool ok = false;
+
+	scan = scan_text(sql, len, err);
+	if (scan == NULL)
+		return false;
+
+	res = pg_query_parse(sql);
+	if (res.error) {
+		size_t off = res.error->cursorpos > 0 ?
+			char_to_byte_offset(sql, len, res.error->cursorpos) : len;
+
+		error_set(err, sql, off, res.error->message);
+		goto done;
+	}
+	m->parse_tree = cJSON_Parse(res.parse_tree);
+	if (m->parse_tree == NULL) {
+		error_set(err, sql, 0, "could not read the parser's output");
+		goto done;
+	}
+	stmts = cJSON_GetObjectItemCaseSensitive(m->parse_tree, "stmts");
+	cJSON_ArrayForEach(item, stmts) {
+		size_t start = (size_t) json_int(item, "stmt_location", 0);
+		int slen = json_int(item, "stmt_len", 0);
+		size_t end = slen > 0 ? start + (size_t) slen : len;
+
+		if (end > len)
+			end = len;
+		trim_to_tokens(scan, &start, &end);
+		statement_add(m, sql, cJSON_GetObjectItemCaseSensitive(item, "stmt"), start, end);
+	}
+	comments_from_scan(sql, scan, &comments);
+	directives_apply(m, &comments);
+	ok = true;
+
+done:
+	sqlparse_comments_free(&comments);
+	pg_query_free_parse_result(res);
+	pg_query__scan_result__free_unpacked(scan, NULL);
+	return ok;
+}

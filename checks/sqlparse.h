@@ -1,0 +1,59 @@
+/*
+ * sqlparse.h — SQL text to statements, with PostgreSQL's own parser.
+ *
+ * Statement boundaries, positions and comments all come from libpg_query
+ * (its parser and its scanner); nothing here splits SQL by hand.
+ */
+#ifndef MIGSAFE_SQLPARSE_H
+#define MIGSAFE_SQLPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model.h"
+
+/* A comment found by PostgreSQL's scanner. */
+typedef struct SqlComment {
+	size_t start;        /* byte offset of the comment's first character */
+	size_t end;          /* byte offset just past it */
+	int line;            /* 1-based */
+	int column;          /* 1-based, in characters */
+	char *body;          /* text without the comment markers, trimmed */
+} SqlComment;
+
+typedef struct SqlCommentList {
+	SqlComment *items;
+	size_t count;
+	size_t cap;
+} SqlCommentList;
+
+/* A parse error located in the file. */
+typedef struct SqlError {
+	int line;
+	int column;
+	char *message;       /* PostgreSQL's message */
+} SqlError;
+
+/*
+ * Lists the comments of text[0..len) in order. False (with err filled) when
+ * the scanner rejects the text, e.g. an unterminated comment.
+ */
+bool sqlparse_comments(const char *text, size_t len, SqlCommentList *out, SqlError *err);
+void sqlparse_comments_free(SqlCommentList *l);
+
+/*
+ * Parses `sql` (same length as m->text: bytes outside the part to apply are
+ * blanked by the loader, so offsets are the file's) into m->stmts with their
+ * positions, keeps the parse tree in m->parse_tree, and attaches
+ * "-- migsafe:ignore" directives to the statement that follows them.
+ * Sets m->transactional to false on "-- migsafe:no-transaction".
+ * False (with err filled) on a syntax error.
+ */
+bool sqlparse_migration(Migration *m, const char *sql, SqlError *err);
+
+/* 1-based line and character column of a byte offset in text. */
+void sqlparse_position(const char *text, size_t offset, int *line, int *column);
+
+void sqlparse_error_free(SqlError *err);
+
+#endif

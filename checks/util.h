@@ -1,0 +1,51 @@
+/*
+ * util.h — allocation that never returns NULL, a growable string, and a
+ * growable list of strings. Shared by checks/ and runner/.
+ */
+#ifndef MIGSAFE_UTIL_H
+#define MIGSAFE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Allocation: abort with a message when memory is exhausted. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grows *items (each item_size bytes) so that index `need` fits. */
+void array_reserve(void **items, size_t *cap, size_t need, size_t item_size);
+
+/* A growable NUL-terminated string; zero-initialise, then strbuf_free. */
+typedef struct StrBuf {
+	char *data;
+	size_t len;
+	size_t cap;
+} StrBuf;
+
+void strbuf_append(StrBuf *sb, const char *s);
+void strbuf_append_n(StrBuf *sb, const char *s, size_t n);
+void strbuf_appendf(StrBuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vappendf(StrBuf *sb, const char *fmt, va_list ap);
+/* Hands the string to the caller (who frees it) and resets the buffer. */
+char *strbuf_detach(StrBuf *sb);
+void strbuf_free(StrBuf *sb);
+
+/* A growable list of owned strings; zero-initialise, then strlist_free. */
+typedef struct StrList {
+	char **items;
+	size_t count;
+	size_t cap;
+} StrList;
+
+void strlist_add(StrList *l, const char *s);
+/* Adds s unless an equal string is already there. */
+void strlist_add_unique(StrList *l, const char *s);
+bool strlist_contains(const StrList *l, const char *s);
+void strlist_free(StrList *l);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * defaults.h — every tunable default of migsafe, each with why it has that
+ * value. Options and migsafe.json override them.
+ */
+#ifndef MIGSAFE_DEFAULTS_H
+#define MIGSAFE_DEFAULTS_H
+
+/* Exit codes (docs/exit-codes.md). */
+#define EXIT_OK 0
+#define EXIT_FINDINGS 1        /* findings at or above --fail-on, or a migration failed */
+#define EXIT_USAGE 2           /* usage or input error */
+#define EXIT_GAVE_UP 3         /* gave up waiting for locks */
+#define EXIT_DATABASE 4        /* connection or database error outside a migration */
+
+/* Schema that unqualified names resolve to: PostgreSQL's own default. */
+#define DEFAULT_SCHEMA "public"
+
+/* Used for version-dependent facts when no server is connected: Debian 12's PostgreSQL. */
+#define DEFAULT_PG_VERSION 15
+
+#endif
+
+/* ---- runner (apply) ---- */
+
+/*
+ * First attempt's lock_timeout. 100 ms is the class GitLab's
+ * with_lock_retries starts with: short enough that queued application
+ * queries barely notice, long enough to win on a table with only churn.
+ */
+#define DEFAULT_LOCK_TIMEOUT_MS 100
+/* Each retry multiplies lock_timeout by this, so a busy table is eventually won. */
+#define DEFAULT_LOCK_TIMEOUT_GROWTH 1.5
+/* lock_timeout never escalates past this: the application's worst stall per attempt. */
+#define DEFAULT_LOCK_TIMEOUT_MAX_MS 2000
+/*
+ * statement_timeout for migration statements: generous (index builds and
+ * backfills are slow) but bounded so a runaway statement cannot hold its
+ * lock forever. Always kept above lock_timeout.
+ */
+#define DEFAULT_STATEMENT_TIMEOUT_MS (30 * 60 * 1000)
+/* Ends a session the runner somehow left idle inside a transaction. */
+#define DEFAULT_IDLE_IN_TX_TIMEOUT_MS (60 * 1000)
+/* Attempts per migration before giving up (exit 3). */
+#define DEFAULT_MAX_ATTEMPTS 10
+/* Sleep before the second attempt; doubles each time, with jitter. */
+#define DEFAULT_RETRY_SLEEP_MS 200
+/* The sleep between attempts never exceeds this. */
+#define DEFAULT_RETRY_SLEEP_MAX_MS 10000
+/* Jitter: the sleep is drawn in [sleep * (1 - J), sleep * (1 + J)] so runners do not march in step. */
+#define DEFAULT_RETRY_JITTER 0.25
+/* Total time a migration may spend waiting for locks (attempts + sleeps). */
+#define DEFAULT_MAX_WAIT_MS (5 * 60 * 1000)
+/* How long a runner waits for another runner's advisory lock before exit 3. */
+#define DEFAULT_RUNNER_WAIT_MS (10 * 60 * 1000)
+/* History table: its own schema keeps it out of the application's tables. */
+#define DEFAULT_HISTORY_TABLE "migsafe.migrations"
+/* Watchdog: cancel the attempt when more sessions than this queue behind it. */
+#define DEFAULT_MAX_QUEUED 5
+/* Watchdog: or when the oldest queued session has waited this long. */
+#define DEFAULT_MAX_QUEUE_WAIT_MS 500
+/* How often the watcher samples pg_locks while an attempt waits. */
+#define DEFAULT_WATCH_INTERVAL_MS 50
+/* Below both thresholds a table is "small": rewrites and scans there are info only. */
+#define DEFAULT_SMALL_TABLE_ROWS 10000
+#define DEFAULT_SMALL_TABLE_BYTES (10 * 1024 * 1024)
+
+/* ---- blockers (pre-check) ---- */
+
+/* A holder whose transaction is younger than this is churn, left to lock_timeout. */
+#define DEFAULT_BLOCKER_MIN_AGE_MS DEFAULT_LOCK_TIMEOUT_MS
+/* How long --on-blockers wait polls before exit 3. */
+#define DEFAULT_BLOCKER_WAIT_MS (5 * 60 * 1000)
+/* cancel/terminate act only on blockers at least this old. */
+#define DEFAULT_CANCEL_AFTER_MS 0
+/* terminate: time between the cancel and the terminate of a session still there. */
+#define DEFAULT_TERMINATE_GRACE_MS 1000
+/* Open transactions older than this on target tables are worth a warning. */
+#define DEFAULT_LONG_TX_WARN_MS (60 * 1000)

@@ -1,0 +1,97 @@
+/*
+ * pipeline.c — load and analyse, shared by check, plan, dry-run and apply.
+ */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "defaults.h"
+#include "loader.h"
+#include "log.h"
+
+/* Reads all of stdin into one migration. */
+static bool
+load_stdin(const Options *opts, MigrationList *out)
+{
+	StrBuf sb = {0};
+	char buf[65536];
+	size_t n;
+	bool ok;
+
+	while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+		strbuf_append_n(&sb, buf, n);
+	if (sb.data == NULL)
+		strbuf_append(&sb, "");
+	ok = loader_load_text(sb.data, sb.len, opts->stdin_filename ? opts->stdin_filename : "<stdin>",
+						  out);
+	strbuf_free(&sb);
+	return ok;
+}
+
+bool
+pipeline_load(const Options *opts, MigrationList *out)
+{
+	bool ok = true;
+
+	if (opts->paths.count == 0) {
+		log_error("%s: no migrations given: name a directory or files (or - for stdin)",
+				  opts->command_name);
+		return false;
+	}
+	for (size_t i = 0; i < opts->paths.count; i++) {
+		const char *p = opts->paths.items[i];
+
+		if (strcmp(p, "-") == 0)
+			ok = load_stdin(opts, out) && ok;
+		else
+			ok = loader_load((const char *const *) &opts->paths.items[i], 1, opts->layout, out) && ok;
+	}
+	return ok;
+}
+
+void
+pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
+{
+	AnalyzeContext *ctx = analyze_context_new(opts->schema, pg_version);
+
+	for (size_t i = 0; i < l->count; i++) {
+		analyze_context_begin_migration(ctx);
+		analyze_migration(ctx, l->items[i]);
+	}
+	analyze_context_free(ctx);
+}
+
+void
+pipeline_count_findings(const MigrationList *l, int *errors, int *warnings, int *infos)
+{
+	*errors = *warnings = *infos = 0;
+	for (size_t i = 0; i < l->count; i++) {
+		for (size_t k = 0; k < l->items[i]->nfindings; k++) {
+			switch (l->items[i]->findings[k].severity) {
+			case SEVERITY_ERROR:
+				(*errors)++;
+				break;
+			case SEVERITY_WARNING:
+				(*warnings)++;
+				break;
+			case SEVERITY_INFO:
+				(*infos)++;
+				break;
+			}
+		}
+	}
+}
+
+int
+pipeline_findings_exit_code(const Options *opts, const MigrationList *l)
+{
+	int errors, warnings, infos;
+
+	pipeline_count_findings(l, &errors, &warnings, &infos);
+	if (opts->fail_on == FAIL_ON_ERROR && errors > 0)
+		return EXIT_FINDINGS;
+	if (opts->fail_on == FAIL_ON_WARNING && errors + warnings > 0)
+		return EXIT_FINDINGS;
+	return EXIT_OK;
+}

@@ -1,0 +1,173 @@
+/*
+ * report.c — the report document and the choice of renderer.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "output.h"
+
+/* The formats --format accepts, and the renderer of each. */
+static const struct {
+	const char *format;
+	ReportRenderer render;
+} renderers[] = {
+	{"json", report_render_json},
+	{"text", report_render_text},
+};
+
+static cJSON *
+string_array(const StrList *l)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < l->count; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+	return arr;
+}
+
+cJSON *
+report_statement_json(const Statement *st)
+{
+	cJSON *o = cJSON_CreateObject(), *locks = cJSON_CreateArray();
+
+	cJSON_AddNumberToObject(o, "index", st->index);
+	cJSON_AddNumberToObject(o, "line", st->line);
+	cJSON_AddNumberToObject(o, "column", st->column);
+	cJSON_AddStringToObject(o, "sql", st->sql);
+	cJSON_AddStringToObject(o, "kind", st->analysis.kind ? st->analysis.kind : "UNKNOWN");
+	for (size_t i = 0; i < st->analysis.nlocks; i++) {
+		cJSON *lk = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(lk, "relation", st->analysis.locks[i].relation);
+		cJSON_AddStringToObject(lk, "mode", lockmode_name(st->analysis.locks[i].mode));
+		cJSON_AddItemToArray(locks, lk);
+	}
+	cJSON_AddItemToObject(o, "locks", locks);
+	cJSON_AddItemToObject(o, "rewrites", string_array(&st->analysis.rewrites));
+	cJSON_AddItemToObject(o, "scans", string_array(&st->analysis.scans));
+	cJSON_AddBoolToObject(o, "transactional", st->analysis.transactional);
+	cJSON_AddBoolToObject(o, "known", st->analysis.known);
+	return o;
+}
+
+static cJSON *
+finding_json(const Finding *f)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "rule", f->rule);
+	cJSON_AddStringToObject(o, "severity", severity_name(f->severity));
+	if (f->statement >= 0)
+		cJSON_AddNumberToObject(o, "statement", f->statement);
+	else
+		cJSON_AddNullToObject(o, "statement");
+	cJSON_AddNumberToObject(o, "line", f->line);
+	cJSON_AddNumberToObject(o, "column", f->column);
+	cJSON_AddStringToObject(o, "message", f->message);
+	cJSON_AddStringToObject(o, "help", f->help);
+	return o;
+}
+
+static cJSON *
+migration_json(const Migration *m)
+{
+	cJSON *o = cJSON_CreateObject(), *stmts = cJSON_CreateArray(), *findings = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(o, "path", m->path);
+	cJSON_AddStringToObject(o, "version", m->version);
+	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddStringToObject(o, "layout", layout_name(m->layout));
+	cJSON_AddStringToObject(o, "checksum", m->checksum);
+	cJSON_AddBoolToObject(o, "transactional", m->transactional);
+	for (size_t i = 0; i < m->nstmts; i++)
+		cJSON_AddItemToArray(stmts, report_statement_json(&m->stmts[i]));
+	cJSON_AddItemToObject(o, "statements", stmts);
+	for (size_t i = 0; i < m->nfindings; i++)
+		cJSON_AddItemToArray(findings, finding_json(&m->findings[i]));
+	cJSON_AddItemToObject(o, "findings", findings);
+	return o;
+}
+
+void
+report_update_summary(cJSON *doc, const MigrationList *l)
+{
+	cJSON *s = cJSON_CreateObject();
+	size_t nstmts = 0;
+	int e = 0, w = 0, inf = 0;
+
+	for (size_t i = 0; i < l->count; i++) {
+		nstmts += l->items[i]->nstmts;
+		for (size_t k = 0; k < l->items[i]->nfindings; k++) {
+			Severity sev = l->items[i]->findings[k].severity;
+
+			e += sev == SEVERITY_ERROR;
+			w += sev == SEVERITY_WARNING;
+			inf += sev == SEVERITY_INFO;
+		}
+	}
+	cJSON_AddNumberToObject(s, "migrations", (double) l->count);
+	cJSON_AddNumberToObject(s, "statements", (double) nstmts);
+	cJSON_AddNumberToObject(s, "errors", e);
+	cJSON_AddNumberToObject(s, "warnings", w);
+	cJSON_AddNumberToObject(s, "infos", inf);
+	if (cJSON_HasObjectItem(doc, "summary"))
+		cJSON_ReplaceItemInObjectCaseSensitive(doc, "summary", s);
+	else
+		cJSON_AddItemToObject(doc, "summary", s);
+}
+
+cJSON *
+report_document(const char *command, const MigrationList *l)
+{
+	cJSON *doc = cJSON_CreateObject(), *migs = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(doc, "migsafe_version", MIGSAFE_VERSION);
+	cJSON_AddNumberToObject(doc, "report_version", REPORT_VERSION);
+	cJSON_AddStringToObject(doc, "command", command);
+	for (size_t i = 0; i < l->count; i++)
+		cJSON_AddItemToArray(migs, migration_json(l->items[i]));
+	cJSON_AddItemToObject(doc, "migrations", migs);
+	report_update_summary(doc, l);
+	return doc;
+}
+
+char *
+report_render_json(const cJSON *doc, const MigrationList *l)
+{
+	char *s = cJSON_Print(doc);
+	char *out;
+
+	(void) l;
+	out = xasprintf("%s\n", s);
+	free(s);
+	return out;
+}
+
+bool
+report_emit(const Options *opts, const cJSON *doc, const MigrationList *l)
+{
+	ReportRenderer render = NULL;
+	char *text;
+	bool ok;
+
+	for (size_t i = 0; i < sizeof renderers / sizeof renderers[0]; i++)
+		if (strcmp(renderers[i].format, opts->format) == 0)
+			render = renderers[i].render;
+	if (render == NULL) {
+		log_error("%s: --format %s is not available for this command", opts->command_name,
+				  opts->format);
+		return false;
+	}
+	text = render(doc, l);
+	ok = output_write(opts->output_path, text, strlen(text));
+	free(text);
+	if (ok && opts->report_path) {
+		text = report_render_json(doc, l);
+		ok = output_write(opts->report_path, text, strlen(text));
+		free(text);
+	}
+	return ok;
+}

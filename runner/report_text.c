@@ -1,0 +1,118 @@
+/*
+ * report_text.c — the human-readable report: each migration, each statement
+ * with its lock and what that lock blocks, the findings, a one-line summary.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct Palette {
+	const char *bold, *dim, *red, *yellow, *blue, *reset;
+} Palette;
+
+static const Palette colors = {"\033[1m", "\033[2m", "\033[31m", "\033[33m", "\033[34m", "\033[0m"};
+static const Palette plain = {"", "", "", "", "", ""};
+
+/* Colours only on a terminal, and never when NO_COLOR is set. */
+static const Palette *
+palette(void)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0'))
+		return &colors;
+	return &plain;
+}
+
+/* First line of the statement, shortened for the listing. */
+static void
+append_sql_head(StrBuf *sb, const char *sql)
+{
+	size_t n = strcspn(sql, "\n");
+
+	if (n > 72) {
+		strbuf_append_n(sb, sql, 69);
+		strbuf_append(sb, "...");
+	} else {
+		strbuf_append_n(sb, sql, n);
+		if (sql[n] == '\n')
+			strbuf_append(sb, " ...");
+	}
+}
+
+static void
+append_list(StrBuf *sb, const char *label, const StrList *l, const Palette *p)
+{
+	if (l->count == 0)
+		return;
+	strbuf_appendf(sb, "      %s%s%s ", p->yellow, label, p->reset);
+	for (size_t i = 0; i < l->count; i++)
+		strbuf_appendf(sb, "%s%s", i ? ", " : "", l->items[i]);
+	strbuf_append(sb, "\n");
+}
+
+static void
+append_statement(StrBuf *sb, const Migration *m, const Statement *st, const Palette *p)
+{
+	const Analysis *a = &st->analysis;
+
+	strbuf_appendf(sb, "  %s:%d:%d  %s%s%s  ", m->path, st->line, st->column, p->bold,
+				   a->kind ? a->kind : "UNKNOWN", p->reset);
+	append_sql_head(sb, st->sql);
+	strbuf_append(sb, "\n");
+	for (size_t i = 0; i < a->nlocks; i++)
+		strbuf_appendf(sb, "      %s %s%s%s: blocks %s\n", a->locks[i].relation, p->blue,
+					   lockmode_name(a->locks[i].mode), p->reset,
+					   lockmode_blocks(a->locks[i].mode));
+	if (a->nlocks == 0)
+		strbuf_appendf(sb, "      %sno table lock%s\n", p->dim, p->reset);
+	append_list(sb, "rewrites", &a->rewrites, p);
+	append_list(sb, "scans", &a->scans, p);
+	if (!a->transactional)
+		strbuf_appendf(sb, "      %scannot run inside a transaction%s\n", p->dim, p->reset);
+}
+
+static void
+append_finding(StrBuf *sb, const Migration *m, const Finding *f, const Palette *p)
+{
+	const char *color = f->severity == SEVERITY_ERROR ? p->red :
+		f->severity == SEVERITY_WARNING ? p->yellow : p->blue;
+
+	strbuf_appendf(sb, "  %s:%d:%d: %s%s%s [%s] %s\n", m->path, f->line, f->column, color,
+				   severity_name(f->severity), p->reset, f->rule, f->message);
+	if (f->help && f->help[0])
+		strbuf_appendf(sb, "      %shelp:%s %s\n", p->dim, p->reset, f->help);
+}
+
+char *
+report_render_text(const cJSON *doc, const MigrationList *l)
+{
+	const Palette *p = palette();
+	StrBuf sb = {0};
+	size_t nstmts = 0;
+	int e = 0, w = 0, inf = 0;
+
+	(void) doc;
+	for (size_t i = 0; i < l->count; i++) {
+		const Migration *m = l->items[i];
+
+		strbuf_appendf(&sb, "%s%s%s  (version %s, %s%s)\n", p->bold, m->path, p->reset,
+					   m->version[0] ? m->version : "-", layout_name(m->layout),
+					   m->transactional ? "" : ", no transaction");
+		for (size_t k = 0; k < m->nstmts; k++)
+			append_statement(&sb, m, &m->stmts[k], p);
+		for (size_t k = 0; k < m->nfindings; k++) {
+			append_finding(&sb, m, &m->findings[k], p);
+			e += m->findings[k].severity == SEVERITY_ERROR;
+			w += m->findings[k].severity == SEVERITY_WARNING;
+			inf += m->findings[k].severity == SEVERITY_INFO;
+		}
+		nstmts += m->nstmts;
+		strbuf_append(&sb, "\n");
+	}
+	strbuf_appendf(&sb, "%zu migrations, %zu statements: %d errors, %d warnings, %d infos\n",
+				   l->count, nstmts, e, w, inf);
+	return strbuf_detach(&sb);
+}
