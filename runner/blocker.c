@@ -1,0 +1,91 @@
+/*
+ * blocker.c — the blocker object shared by every report.
+ */
+#include "blocker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+Blocker *
+blocker_list_add(BlockerList *l)
+{
+	array_reserve((void **) &l->items, &l->cap, l->count, sizeof(Blocker));
+	memset(&l->items[l->count], 0, sizeof(Blocker));
+	l->items[l->count].xact_age_ms = -1;
+	return &l->items[l->count++];
+}
+
+void
+blocker_list_free(BlockerList *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		Blocker *b = &l->items[i];
+
+		free(b->usename);
+		free(b->application_name);
+		free(b->client_addr);
+		free(b->backend_type);
+		free(b->state);
+		free(b->wait_event);
+		free(b->mode);
+		free(b->relation);
+		free(b->query);
+	}
+	free(l->items);
+	memset(l, 0, sizeof *l);
+}
+
+static void
+add_string_or_null(cJSON *o, const char *key, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(o, key, value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *
+blocker_json(const Blocker *b)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "pid", b->pid);
+	add_string_or_null(o, "state", b->state);
+	cJSON_AddNumberToObject(o, "xact_age_ms", (double) b->xact_age_ms);
+	cJSON_AddNumberToObject(o, "state_age_ms", (double) b->state_age_ms);
+	cJSON_AddStringToObject(o, "application_name", b->application_name ? b->application_name : "");
+	cJSON_AddStringToObject(o, "usename", b->usename ? b->usename : "");
+	cJSON_AddStringToObject(o, "client_addr", b->client_addr ? b->client_addr : "");
+	add_string_or_null(o, "mode", b->mode);
+	cJSON_AddBoolToObject(o, "granted", b->granted);
+	add_string_or_null(o, "relation", b->relation);
+	cJSON_AddStringToObject(o, "query", b->query ? b->query : "");
+	add_string_or_null(o, "wait_event", b->wait_event);
+	add_string_or_null(o, "backend_type", b->backend_type);
+	return o;
+}
+
+cJSON *
+blocker_list_json(const BlockerList *l)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < l->count; i++)
+		cJSON_AddItemToArray(arr, blocker_json(&l->items[i]));
+	return arr;
+}
+
+char *
+blocker_describe(const Blocker *b)
+{
+	int64_t age = b->xact_age_ms >= 0 ? b->xact_age_ms / 1000 : 0;
+
+	return xasprintf("pid %d (%s %02lld:%02lld:%02lld, app=%s, user=%s, %s %s on %s)", b->pid,
+					 b->state ? b->state : "?", (long long) (age / 3600),
+					 (long long) (age / 60 % 60), (long long) (age % 60),
+					 b->application_name && b->application_name[0] ? b->application_name : "-",
+					 b->usename ? b->usename : "-", b->granted ? "holds" : "waits for",
+					 b->mode ? b->mode : "a lock", b->relation ? b->relation : "?");
+}
