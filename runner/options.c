@@ -314,7 +314,7 @@ options_parse(Options *opts, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ho:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		const OptSpec *spec;
 
 		if (c == 'h')
