@@ -585,12 +585,14 @@ load_dir(const char *given, Layout layout, MigrationList *out)
 		if (e->d_name[0] != '.')
 			strlist_add(&names, e->d_name);
 	closedir(d);
-	qsort(names.items, names.count, sizeof(char *), name_order);
+	if (names.count > 1)
+		qsort(names.items, names.count, sizeof(char *), name_order);
 	for (size_t i = 0; i < names.count; i++)
 		ok = load_entry(dir, names.items[i], layout, out) && ok;
 	strlist_free(&names);
 	free(dir);
-	qsort(out->items + first, out->count - first, sizeof(Migration *), migration_order);
+	if (out->count - first > 1)
+		qsort(out->items + first, out->count - first, sizeof(Migration *), migration_order);
 	return check_duplicates(out, first) && ok;
 }
 
