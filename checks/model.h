@@ -114,6 +114,8 @@ typedef struct Migration {
 	Finding *findings;
 	size_t nfindings;
 	size_t findings_cap;
+	bool context_only;   /* --since: unchanged since the merge base; known, not reported */
+	bool deleted;        /* --since: stands for a file deleted since the merge base; no statements */
 } Migration;
 
 /* An ordered set of migrations, as loaded from a directory. */

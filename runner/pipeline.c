@@ -9,6 +9,7 @@
 #include "defaults.h"
 #include "loader.h"
 #include "log.h"
+#include "since.h"
 
 /* Reads all of stdin into one migration. */
 static bool
@@ -47,6 +48,8 @@ pipeline_load(const Options *opts, MigrationList *out)
 		else
 			ok = loader_load((const char *const *) &opts->paths.items[i], 1, opts->layout, out) && ok;
 	}
+	if (opts->since && !since_apply(opts, out))
+		ok = false;
 	return ok;
 }
 
@@ -67,6 +70,8 @@ pipeline_count_findings(const MigrationList *l, int *errors, int *warnings, int 
 {
 	*errors = *warnings = *infos = 0;
 	for (size_t i = 0; i < l->count; i++) {
+		if (l->items[i]->context_only)
+			continue;        /* --since: context, not reported */
 		for (size_t k = 0; k < l->items[i]->nfindings; k++) {
 			switch (l->items[i]->findings[k].severity) {
 			case SEVERITY_ERROR:

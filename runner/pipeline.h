@@ -13,7 +13,8 @@
 /*
  * Loads opts->paths ("-" reads stdin) into out. Problems are logged per
  * file; returns false when any input could not be loaded (exit 2), while
- * out still holds every migration that did load.
+ * out still holds every migration that did load. With --since, marks the
+ * migrations unchanged since the merge base context-only (since.h).
  */
 bool pipeline_load(const Options *opts, MigrationList *out);
 

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitrepo.h"
 #include "log.h"
 #include "output.h"
+#include "since.h"
 
 /* The formats --format accepts, and the renderer of each. */
 static const struct {
@@ -95,10 +97,13 @@ void
 report_update_summary(cJSON *doc, const MigrationList *l)
 {
 	cJSON *s = cJSON_CreateObject();
-	size_t nstmts = 0;
+	size_t nstmts = 0, nmigs = 0;
 	int e = 0, w = 0, inf = 0;
 
 	for (size_t i = 0; i < l->count; i++) {
+		if (l->items[i]->context_only)
+			continue;        /* --since: context, not reported */
+		nmigs++;
 		nstmts += l->items[i]->nstmts;
 		for (size_t k = 0; k < l->items[i]->nfindings; k++) {
 			Severity sev = l->items[i]->findings[k].severity;
@@ -108,7 +113,7 @@ report_update_summary(cJSON *doc, const MigrationList *l)
 			inf += sev == SEVERITY_INFO;
 		}
 	}
-	cJSON_AddNumberToObject(s, "migrations", (double) l->count);
+	cJSON_AddNumberToObject(s, "migrations", (double) nmigs);
 	cJSON_AddNumberToObject(s, "statements", (double) nstmts);
 	cJSON_AddNumberToObject(s, "errors", e);
 	cJSON_AddNumberToObject(s, "warnings", w);
@@ -127,8 +132,10 @@ report_document(const char *command, const MigrationList *l)
 	cJSON_AddStringToObject(doc, "migsafe_version", MIGSAFE_VERSION);
 	cJSON_AddNumberToObject(doc, "report_version", REPORT_VERSION);
 	cJSON_AddStringToObject(doc, "command", command);
+	cJSON_AddItemToObject(doc, "git", gitrepo_report_json(l->count ? l->items[0]->path : "."));
 	for (size_t i = 0; i < l->count; i++)
-		cJSON_AddItemToArray(migs, migration_json(l->items[i]));
+		if (!l->items[i]->context_only)     /* --since: context, not reported */
+			cJSON_AddItemToArray(migs, migration_json(l->items[i]));
 	cJSON_AddItemToObject(doc, "migrations", migs);
 	report_update_summary(doc, l);
 	return doc;
@@ -150,6 +157,7 @@ bool
 report_emit(const Options *opts, const cJSON *doc, const MigrationList *l)
 {
 	ReportRenderer render = NULL;
+	MigrationList reported;
 	char *text;
 	bool ok;
 
@@ -161,13 +169,16 @@ report_emit(const Options *opts, const cJSON *doc, const MigrationList *l)
 				  opts->format);
 		return false;
 	}
-	text = render(doc, l);
+	/* Renderers see only the reported migrations: --since leaves the others as context. */
+	since_reported_view(l, &reported);
+	text = render(doc, &reported);
 	ok = output_write(opts->output_path, text, strlen(text));
 	free(text);
 	if (ok && opts->report_path) {
-		text = report_render_json(doc, l);
+		text = report_render_json(doc, &reported);
 		ok = output_write(opts->report_path, text, strlen(text));
 		free(text);
 	}
+	since_view_free(&reported);
 	return ok;
 }
