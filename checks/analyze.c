@@ -1,23 +1,22 @@
 /*
- * analyze.c — placeholder until the lock analysis lands: every statement is
- * reported as unknown.
+ * analyze.c — static lock analysis: the context (version, search_path,
+ * catalog), name resolution, and the table that sends each statement type to
+ * the function that knows its locks.
  */
-#include "analyze.h"
+#include "analyze_internal.h"
 
 #include <stdlib.h>
-
-struct AnalyzeContext {
-	char *schema;
-	int pg_version;
-};
+#include <string.h>
 
 AnalyzeContext *
 analyze_context_new(const char *default_schema, int pg_version)
 {
 	AnalyzeContext *ctx = xcalloc(1, sizeof *ctx);
 
-	ctx->schema = xstrdup(default_schema);
-	ctx->pg_version = pg_version;
+	ctx->default_schema = xstrdup(default_schema && *default_schema ? default_schema : "public");
+	ctx->pg_version = pg_version > 0 ? pg_version : ANALYZE_DEFAULT_PG_VERSION;
+	ctx->catalog = catalog_new();
+	strlist_add(&ctx->search_path, ctx->default_schema);
 	return ctx;
 }
 
@@ -26,7 +25,9 @@ analyze_context_free(AnalyzeContext *ctx)
 {
 	if (ctx == NULL)
 		return;
-	free(ctx->schema);
+	free(ctx->default_schema);
+	strlist_free(&ctx->search_path);
+	catalog_free(ctx->catalog);
 	free(ctx);
 }
 
@@ -36,25 +37,348 @@ analyze_context_pg_version(const AnalyzeContext *ctx)
 	return ctx->pg_version;
 }
 
+/* Puts the search_path back to the default schema alone. */
+static void
+search_path_reset(AnalyzeContext *ctx)
+{
+	strlist_free(&ctx->search_path);
+	strlist_add(&ctx->search_path, ctx->default_schema);
+}
+
 void
 analyze_context_begin_migration(AnalyzeContext *ctx)
 {
+	search_path_reset(ctx);
+}
+
+char *
+analyze_qualify(const AnalyzeContext *ctx, const char *schema, const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	if (schema && *schema)
+		return xasprintf("%s.%s", schema, name);
+	for (size_t i = 0; i < ctx->search_path.count; i++) {
+		char *candidate = xasprintf("%s.%s", ctx->search_path.items[i], name);
+
+		if (catalog_find(ctx->catalog, candidate))
+			return candidate;
+		free(candidate);
+	}
+	return xasprintf("%s.%s", ctx->search_path.count ? ctx->search_path.items[0] : ctx->default_schema,
+					 name);
+}
+
+char *
+analyze_rangevar(const AnalyzeContext *ctx, const cJSON *rv)
+{
+	return analyze_qualify(ctx, pgnode_str(rv, "schemaname"), pgnode_str(rv, "relname"));
+}
+
+char *
+analyze_name_list(const AnalyzeContext *ctx, const cJSON *names, int ndrop)
+{
+	int n = pgnode_list_len(names) - ndrop;
+
+	if (n <= 0)
+		return NULL;
+	/* [catalog.]schema.name: the last two items that remain */
+	if (n >= 2)
+		return analyze_qualify(ctx, pgnode_name_at(names, n - 2), pgnode_name_at(names, n - 1));
+	return analyze_qualify(ctx, NULL, pgnode_name_at(names, 0));
+}
+
+char *
+analyze_schema_of(const char *qualified)
+{
+	const char *dot = strchr(qualified, '.');
+
+	return dot ? xstrndup(qualified, (size_t) (dot - qualified)) : xstrdup(qualified);
+}
+
+void
+analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, bool recurse)
+{
+	Catalog *cat = ctx->catalog;
+
+	if (rel == NULL || mode == LOCK_NONE)
+		return;
+	analysis_add_lock(a, rel, mode);
+	if (!recurse)
+		return;
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *child = cat->rels[i];
+
+		if (child->parent && strcmp(child->parent, rel) == 0 && child->kind != CAT_INDEX)
+			analyze_lock(ctx, a, child->name, mode, true);
+	}
+}
+
+char *
+analyze_lock_rangevar(AnalyzeContext *ctx, Analysis *a, const cJSON *rv, LockMode mode)
+{
+	char *name = analyze_rangevar(ctx, rv);
+
+	analyze_lock(ctx, a, name, mode, pgnode_bool(rv, "inh"));
+	return name;
+}
+
+void
+analyze_set_kind(Analysis *a, const char *kind)
+{
+	free(a->kind);
+	a->kind = xstrdup(kind);
+}
+
+void
+analyze_type_from_typename(const cJSON *type_name, CatType *t)
+{
+	const cJSON *mod;
+	const char *name = pgnode_last_name(pgnode_list(type_name, "names"));
+
+	memset(t, 0, sizeof *t);
+	t->name = xstrdup(name ? name : "");
+	cJSON_ArrayForEach(mod, pgnode_list(type_name, "typmods")) {
+		int v;
+
+		if (t->nmods < 2 && pgnode_const_int(mod, &v))
+			t->mods[t->nmods++] = v;
+	}
+	t->array = pgnode_list(type_name, "arrayBounds") != NULL;
+}
+
+/*
+ * SET search_path: later unqualified names resolve through it. "$user",
+ * pg_catalog and pg_temp never hold the migration's objects, so they are
+ * left out; an empty result falls back to the default schema.
+ */
+static void
+analyze_variable_set(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *name = pgnode_str(body, "name");
+	const char *kind = pgnode_str(body, "kind");
+	const cJSON *arg;
+
+	(void) a;
+	if (name == NULL || strcmp(name, "search_path") != 0)
+		return;
+	if (kind == NULL || strcmp(kind, "VAR_SET_VALUE") != 0) {
+		search_path_reset(ctx);
+		return;
+	}
+	strlist_free(&ctx->search_path);
+	cJSON_ArrayForEach(arg, pgnode_list(body, "args")) {
+		const char *schema = pgnode_const_str(arg);
+
+		if (schema == NULL || strcmp(schema, "$user") == 0 || strcmp(schema, "pg_catalog") == 0 ||
+			strncmp(schema, "pg_temp", 7) == 0)
+			continue;
+		strlist_add(&ctx->search_path, schema);
+	}
+	if (ctx->search_path.count == 0)
+		strlist_add(&ctx->search_path, ctx->default_schema);
+}
+
+/* Statements that take no lock on any table, view or sequence. */
+static void
+analyze_no_lock(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
 	(void) ctx;
+	(void) body;
+	(void) a;
+}
+
+/* Statements that PostgreSQL refuses inside a transaction block, and lock no relation. */
+static void
+analyze_no_lock_outside_transaction(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	(void) ctx;
+	(void) body;
+	a->transactional = false;
+}
+
+static void collect_named_relations(AnalyzeContext *ctx, const cJSON *node, const char *key, Analysis *a);
+
+/*
+ * Statements that run arbitrary code (DO, CALL, EXECUTE): their locks are
+ * not knowable statically; whatever they name gets the strongest lock.
+ */
+static void
+analyze_unknown(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	a->known = false;
+	collect_named_relations(ctx, body, NULL, a);
+}
+
+typedef struct StatementFacts {
+	const char *tag;         /* libpg_query node name */
+	const char *kind;        /* what the report calls it; handlers may refine it */
+	AnalyzeHandler handler;
+} StatementFacts;
+
+/* Every statement type migsafe knows the locks of. */
+static const StatementFacts statement_facts[] = {
+	{"AlterTableStmt", "ALTER TABLE", analyze_alter_table},
+	{"CreateStmt", "CREATE TABLE", analyze_create_table},
+	{"CreateTableAsStmt", "CREATE TABLE AS", analyze_create_table_as},
+	{"ViewStmt", "CREATE VIEW", analyze_create_view},
+	{"IndexStmt", "CREATE INDEX", analyze_create_index},
+	{"CreateSeqStmt", "CREATE SEQUENCE", analyze_create_sequence},
+	{"AlterSeqStmt", "ALTER SEQUENCE", analyze_alter_sequence},
+	{"DropStmt", "DROP", analyze_drop},
+	{"RenameStmt", "RENAME", analyze_rename},
+	{"AlterObjectSchemaStmt", "SET SCHEMA", analyze_set_schema},
+	{"TruncateStmt", "TRUNCATE", analyze_truncate},
+	{"LockStmt", "LOCK TABLE", analyze_lock_table},
+	{"VacuumStmt", "VACUUM", analyze_vacuum},
+	{"ClusterStmt", "CLUSTER", analyze_cluster},
+	{"ReindexStmt", "REINDEX", analyze_reindex},
+	{"RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW", analyze_refresh},
+	{"CreateTrigStmt", "CREATE TRIGGER", analyze_create_trigger},
+	{"CreatePolicyStmt", "CREATE POLICY", analyze_policy},
+	{"AlterPolicyStmt", "ALTER POLICY", analyze_policy},
+	{"CommentStmt", "COMMENT", analyze_comment},
+	{"GrantStmt", "GRANT", analyze_grant},
+	{"RuleStmt", "CREATE RULE", analyze_create_rule},
+	{"CreateStatsStmt", "CREATE STATISTICS", analyze_create_statistics},
+	{"AlterEnumStmt", "ALTER TYPE", analyze_alter_enum},
+	{"SelectStmt", "SELECT", analyze_select},
+	{"InsertStmt", "INSERT", analyze_insert},
+	{"UpdateStmt", "UPDATE", analyze_update},
+	{"DeleteStmt", "DELETE", analyze_delete},
+	{"MergeStmt", "MERGE", analyze_merge},
+	{"CopyStmt", "COPY", analyze_copy},
+	{"ExplainStmt", "EXPLAIN", analyze_explain},
+	{"VariableSetStmt", "SET", analyze_variable_set},
+	{"VariableShowStmt", "SHOW", analyze_no_lock},
+	{"TransactionStmt", "TRANSACTION", analyze_no_lock},
+	{"CreateFunctionStmt", "CREATE FUNCTION", analyze_no_lock},
+	{"AlterFunctionStmt", "ALTER FUNCTION", analyze_no_lock},
+	{"CreateEnumStmt", "CREATE TYPE", analyze_no_lock},
+	{"CompositeTypeStmt", "CREATE TYPE", analyze_no_lock},
+	{"CreateRangeStmt", "CREATE TYPE", analyze_no_lock},
+	{"CreateDomainStmt", "CREATE DOMAIN", analyze_no_lock},
+	{"CreateSchemaStmt", "CREATE SCHEMA", analyze_no_lock},
+	{"CreateExtensionStmt", "CREATE EXTENSION", analyze_no_lock},
+	{"AlterExtensionStmt", "ALTER EXTENSION", analyze_no_lock},
+	{"CreateRoleStmt", "CREATE ROLE", analyze_no_lock},
+	{"AlterRoleStmt", "ALTER ROLE", analyze_no_lock},
+	{"AlterRoleSetStmt", "ALTER ROLE", analyze_no_lock},
+	{"DropRoleStmt", "DROP ROLE", analyze_no_lock},
+	{"GrantRoleStmt", "GRANT", analyze_no_lock},
+	{"AlterDefaultPrivilegesStmt", "ALTER DEFAULT PRIVILEGES", analyze_no_lock},
+	{"AlterOwnerStmt", "OWNER TO", analyze_no_lock},
+	{"DefineStmt", "CREATE", analyze_no_lock},
+	{"CreateCastStmt", "CREATE CAST", analyze_no_lock},
+	{"CreateConversionStmt", "CREATE CONVERSION", analyze_no_lock},
+	{"CreateOpClassStmt", "CREATE OPERATOR CLASS", analyze_no_lock},
+	{"CreateOpFamilyStmt", "CREATE OPERATOR FAMILY", analyze_no_lock},
+	{"CreatePLangStmt", "CREATE LANGUAGE", analyze_no_lock},
+	{"CreateEventTrigStmt", "CREATE EVENT TRIGGER", analyze_no_lock},
+	{"AlterEventTrigStmt", "ALTER EVENT TRIGGER", analyze_no_lock},
+	{"CreateFdwStmt", "CREATE FOREIGN DATA WRAPPER", analyze_no_lock},
+	{"CreateForeignServerStmt", "CREATE SERVER", analyze_no_lock},
+	{"CreateUserMappingStmt", "CREATE USER MAPPING", analyze_no_lock},
+	{"AlterTSConfigurationStmt", "ALTER TEXT SEARCH CONFIGURATION", analyze_no_lock},
+	{"AlterTSDictionaryStmt", "ALTER TEXT SEARCH DICTIONARY", analyze_no_lock},
+	{"CreateTransformStmt", "CREATE TRANSFORM", analyze_no_lock},
+	{"AlterCollationStmt", "ALTER COLLATION", analyze_no_lock},
+	{"NotifyStmt", "NOTIFY", analyze_no_lock},
+	{"ListenStmt", "LISTEN", analyze_no_lock},
+	{"UnlistenStmt", "UNLISTEN", analyze_no_lock},
+	{"DiscardStmt", "DISCARD", analyze_no_lock},
+	{"DeallocateStmt", "DEALLOCATE", analyze_no_lock},
+	{"CheckPointStmt", "CHECKPOINT", analyze_no_lock},
+	{"LoadStmt", "LOAD", analyze_no_lock},
+	{"ConstraintsSetStmt", "SET CONSTRAINTS", analyze_no_lock},
+	{"AlterSystemStmt", "ALTER SYSTEM", analyze_no_lock_outside_transaction},
+	{"CreatedbStmt", "CREATE DATABASE", analyze_no_lock_outside_transaction},
+	{"DropdbStmt", "DROP DATABASE", analyze_no_lock_outside_transaction},
+	{"CreateTableSpaceStmt", "CREATE TABLESPACE", analyze_no_lock_outside_transaction},
+	{"DropTableSpaceStmt", "DROP TABLESPACE", analyze_no_lock_outside_transaction},
+	{"DoStmt", "DO", analyze_unknown},
+	{"CallStmt", "CALL", analyze_unknown},
+	{"ExecuteStmt", "EXECUTE", analyze_unknown},
+	{NULL, NULL, NULL}
+};
+
+static const StatementFacts *
+statement_facts_find(const char *tag)
+{
+	for (int i = 0; statement_facts[i].tag; i++)
+		if (strcmp(statement_facts[i].tag, tag) == 0)
+			return &statement_facts[i];
+	return NULL;
+}
+
+/*
+ * Collects every relation an unknown statement names: its RangeVars
+ * (wrapped in a list or under a field such as "relation").
+ */
+static void
+collect_named_relations(AnalyzeContext *ctx, const cJSON *node, const char *key, Analysis *a)
+{
+	const cJSON *child;
+
+	if (node == NULL)
+		return;
+	if (cJSON_IsObject(node) && (cJSON_GetObjectItemCaseSensitive(node, "relname") != NULL) &&
+		(key == NULL || strcmp(key, "RangeVar") == 0 || strcmp(key, "relation") == 0 ||
+		 strcmp(key, "table") == 0 || strcmp(key, "rel") == 0)) {
+		char *name = analyze_rangevar(ctx, node);
+
+		analyze_lock(ctx, a, name, LOCK_ACCESS_EXCLUSIVE, false);
+		free(name);
+		return;
+	}
+	cJSON_ArrayForEach(child, node) {
+		collect_named_relations(ctx, child, child->string, a);
+	}
 }
 
 void
 analyze_statement(AnalyzeContext *ctx, const Statement *st, Analysis *out)
 {
-	(void) ctx;
-	(void) st;
-	out->kind = xstrdup("UNKNOWN");
+	const cJSON *body = NULL;
+	const char *tag = pgnode_tag(st->tree, &body);
+	const StatementFacts *facts = tag ? statement_facts_find(tag) : NULL;
+
+	analysis_free(out);
+	out->known = true;
 	out->transactional = true;
-	out->known = false;
+	if (facts == NULL) {
+		/* never silently safe: the strongest lock on everything it names */
+		out->kind = xstrdup(tag ? tag : "unknown");
+		analyze_unknown(ctx, body, out);
+		return;
+	}
+	out->kind = xstrdup(facts->kind);
+	facts->handler(ctx, body, out);
 }
 
 void
 analyze_migration(AnalyzeContext *ctx, Migration *m)
 {
-	for (size_t i = 0; i < m->nstmts; i++)
-		analyze_statement(ctx, &m->stmts[i], &m->stmts[i].analysis);
+	analyze_context_begin_migration(ctx);
+	for (size_t i = 0; i < m->nstmts; i++) {
+		Statement *st = &m->stmts[i];
+		char *message;
+
+		analyze_statement(ctx, st, &st->analysis);
+		if (st->analysis.known)
+			continue;
+		if (st->analysis.nlocks > 0)
+			message = xasprintf("migsafe does not know which locks %s takes; assuming %s on %s%s",
+								st->analysis.kind, lockmode_name(LOCK_ACCESS_EXCLUSIVE),
+								st->analysis.locks[0].relation,
+								st->analysis.nlocks > 1 ? " and the other relations it names" : "");
+		else
+			message = xasprintf("migsafe does not know which locks %s takes; it may block reads, "
+								"writes and DDL on whatever it touches", st->analysis.kind);
+		migration_add_finding(m, "unknown-lock", SEVERITY_WARNING, (int) i, message,
+							  "Check the statement's locks in the PostgreSQL documentation, test it "
+							  "with `migsafe dry-run`, and add `-- migsafe:ignore unknown-lock <reason>` "
+							  "once you know it is safe.");
+		free(message);
+	}
 }

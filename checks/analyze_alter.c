@@ -1,0 +1,586 @@
+/*
+ * analyze_alter.c — ALTER TABLE / INDEX / VIEW / MATERIALIZED VIEW /
+ * SEQUENCE / FOREIGN TABLE, one sub-command at a time.
+ *
+ * The lock of each sub-command is a row of alter_facts, following
+ * PostgreSQL 15's AlterTableGetLockLevel (tablecmds.c) and the ALTER TABLE
+ * documentation. A statement with several sub-commands takes the strongest.
+ * Sub-commands whose effect depends on their arguments (defaults, type
+ * changes, constraints, storage parameters, partitions) have a function that
+ * refines the lock and decides rewrite and scan.
+ */
+#include "analyze_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One ALTER TABLE statement being analysed. */
+typedef struct AlterState {
+	AnalyzeContext *ctx;
+	Analysis *a;
+	const char *table;       /* the altered relation, "schema.name" */
+	CatRelation *rel;        /* its catalog entry, or NULL */
+	bool inh;                /* not ONLY: sub-commands that recurse reach children */
+	LockMode mode;           /* strongest lock on table so far */
+	LockMode child_mode;     /* strongest lock of the sub-commands that recurse */
+	bool rewrite;
+	bool scan;
+} AlterState;
+
+/* Refines the lock (st->mode) and rewrite/scan for one sub-command. */
+typedef void (*AlterRefine)(AlterState *st, const cJSON *cmd, LockMode *mode);
+
+typedef struct AlterFacts {
+	const char *subtype;     /* AlterTableType as libpg_query spells it */
+	LockMode mode;
+	bool recurses;           /* applied to partitions / inheritance children too */
+	bool rewrites;           /* always writes a new copy of the table */
+	AlterRefine refine;
+} AlterFacts;
+
+static void refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_drop_column(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_alter_type(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_set_not_null(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_add_constraint(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_validate_constraint(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_drop_constraint(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_reloptions(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_detach_partition(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_set_tablespace(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_cluster_on(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode);
+
+#define AE LOCK_ACCESS_EXCLUSIVE
+#define SRE LOCK_SHARE_ROW_EXCLUSIVE
+#define SUE LOCK_SHARE_UPDATE_EXCLUSIVE
+
+static const AlterFacts alter_facts[] = {
+	{"AT_AddColumn", AE, true, false, refine_add_column},
+	{"AT_AddColumnRecurse", AE, true, false, refine_add_column},
+	{"AT_AddColumnToView", AE, false, false, NULL},
+	{"AT_ColumnDefault", AE, true, false, NULL},
+	{"AT_CookedColumnDefault", AE, true, false, NULL},
+	{"AT_DropNotNull", AE, true, false, NULL},
+	{"AT_SetNotNull", AE, true, false, refine_set_not_null},
+	{"AT_DropExpression", AE, true, false, NULL},
+	{"AT_CheckNotNull", AE, true, false, NULL},
+	{"AT_SetStatistics", SUE, true, false, NULL},
+	{"AT_SetOptions", SUE, false, false, NULL},
+	{"AT_ResetOptions", SUE, false, false, NULL},
+	{"AT_SetStorage", AE, true, false, NULL},
+	{"AT_SetCompression", AE, true, false, NULL},
+	{"AT_DropColumn", AE, true, false, refine_drop_column},
+	{"AT_DropColumnRecurse", AE, true, false, refine_drop_column},
+	{"AT_AddIndex", AE, true, false, NULL},
+	{"AT_ReAddIndex", AE, true, false, NULL},
+	{"AT_AddConstraint", AE, true, false, refine_add_constraint},
+	{"AT_AddConstraintRecurse", AE, true, false, refine_add_constraint},
+	{"AT_ReAddConstraint", AE, true, false, refine_add_constraint},
+	{"AT_AlterConstraint", AE, false, false, NULL},
+	{"AT_ValidateConstraint", SUE, true, false, refine_validate_constraint},
+	{"AT_ValidateConstraintRecurse", SUE, true, false, refine_validate_constraint},
+	{"AT_AddIndexConstraint", AE, false, false, NULL},
+	{"AT_DropConstraint", AE, true, false, refine_drop_constraint},
+	{"AT_DropConstraintRecurse", AE, true, false, refine_drop_constraint},
+	{"AT_AlterColumnType", AE, true, false, refine_alter_type},
+	{"AT_AlterColumnGenericOptions", AE, false, false, NULL},
+	{"AT_ChangeOwner", AE, false, false, refine_change_owner},
+	{"AT_ClusterOn", SUE, false, false, refine_cluster_on},
+	{"AT_DropCluster", SUE, false, false, NULL},
+	{"AT_SetLogged", AE, false, true, NULL},
+	{"AT_SetUnLogged", AE, false, true, NULL},
+	{"AT_DropOids", AE, true, false, NULL},
+	{"AT_SetAccessMethod", AE, false, true, NULL},
+	{"AT_SetTableSpace", AE, false, false, refine_set_tablespace},
+	{"AT_SetRelOptions", AE, false, false, refine_reloptions},
+	{"AT_ResetRelOptions", AE, false, false, refine_reloptions},
+	{"AT_ReplaceRelOptions", AE, false, false, NULL},
+	{"AT_EnableTrig", SRE, true, false, NULL},
+	{"AT_EnableAlwaysTrig", SRE, true, false, NULL},
+	{"AT_EnableReplicaTrig", SRE, true, false, NULL},
+	{"AT_DisableTrig", SRE, true, false, NULL},
+	{"AT_EnableTrigAll", SRE, true, false, NULL},
+	{"AT_DisableTrigAll", SRE, true, false, NULL},
+	{"AT_EnableTrigUser", SRE, true, false, NULL},
+	{"AT_DisableTrigUser", SRE, true, false, NULL},
+	{"AT_EnableRule", AE, false, false, NULL},
+	{"AT_EnableAlwaysRule", AE, false, false, NULL},
+	{"AT_EnableReplicaRule", AE, false, false, NULL},
+	{"AT_DisableRule", AE, false, false, NULL},
+	{"AT_AddInherit", AE, false, false, refine_inherit},
+	{"AT_DropInherit", AE, false, false, refine_inherit},
+	{"AT_AddOf", AE, false, false, NULL},
+	{"AT_DropOf", AE, false, false, NULL},
+	{"AT_ReplicaIdentity", AE, false, false, NULL},
+	{"AT_EnableRowSecurity", AE, false, false, NULL},
+	{"AT_DisableRowSecurity", AE, false, false, NULL},
+	{"AT_ForceRowSecurity", AE, false, false, NULL},
+	{"AT_NoForceRowSecurity", AE, false, false, NULL},
+	{"AT_GenericOptions", AE, false, false, NULL},
+	{"AT_AttachPartition", SUE, false, false, refine_attach_partition},
+	{"AT_DetachPartition", AE, false, false, refine_detach_partition},
+	{"AT_DetachPartitionFinalize", SUE, false, false, NULL},
+	{"AT_AddIdentity", AE, true, false, refine_add_identity},
+	{"AT_SetIdentity", AE, true, false, NULL},
+	{"AT_DropIdentity", AE, true, false, NULL},
+	{NULL, LOCK_NONE, false, false, NULL}
+};
+
+#undef AE
+#undef SRE
+#undef SUE
+
+static const AlterFacts *
+alter_facts_find(const char *subtype)
+{
+	for (int i = 0; subtype && alter_facts[i].subtype; i++)
+		if (strcmp(alter_facts[i].subtype, subtype) == 0)
+			return &alter_facts[i];
+	return NULL;
+}
+
+/* Walks an expression and reports whether it calls a volatile function. */
+static bool
+expr_is_volatile(const cJSON *node)
+{
+	const cJSON *child;
+	const cJSON *call = pgnode_as(node, "FuncCall");
+
+	if (call && pgfacts_function_volatile(pgnode_last_name(pgnode_list(call, "funcname"))))
+		return true;
+	if (pgnode_as(node, "SubLink"))
+		return true;
+	cJSON_ArrayForEach(child, node) {
+		if ((cJSON_IsObject(child) || cJSON_IsArray(child)) && expr_is_volatile(child))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ADD COLUMN: rewrites for a volatile default, a stored generated column,
+ * an identity or serial column, or any default before PostgreSQL 11; scans
+ * for CHECK, UNIQUE / PRIMARY KEY (index build) and REFERENCES.
+ */
+static void
+refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const cJSON *coldef = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+	const cJSON *c;
+	CatType type;
+	bool fast_default = pgfacts_has(st->ctx->pg_version, PGFACT_FAST_DEFAULT);
+
+	(void) mode;
+	if (coldef == NULL)
+		return;
+	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &type);
+	if (!type.array && pgfacts_serial_base(type.name))
+		st->rewrite = true;   /* DEFAULT nextval(...) is volatile */
+	cattype_free(&type);
+	cJSON_ArrayForEach(c, pgnode_list(coldef, "constraints")) {
+		const cJSON *con = pgnode_as(c, "Constraint");
+		const char *contype = pgnode_str(con, "contype");
+
+		if (contype == NULL)
+			continue;
+		if (strcmp(contype, "CONSTR_DEFAULT") == 0) {
+			const cJSON *expr = cJSON_GetObjectItemCaseSensitive(con, "raw_expr");
+			bool is_null = pgnode_bool(pgnode_as(expr, "A_Const"), "isnull");
+
+			if (!is_null && (!fast_default || expr_is_volatile(expr)))
+				st->rewrite = true;
+		} else if (strcmp(contype, "CONSTR_GENERATED") == 0 || strcmp(contype, "CONSTR_IDENTITY") == 0) {
+			st->rewrite = true;
+		} else if (strcmp(contype, "CONSTR_CHECK") == 0 || strcmp(contype, "CONSTR_PRIMARY") == 0 ||
+				   strcmp(contype, "CONSTR_UNIQUE") == 0 || strcmp(contype, "CONSTR_FOREIGN") == 0) {
+			st->scan = true;
+		}
+	}
+	if (st->rel)
+		analyze_define_column(st->ctx, st->rel, coldef, st->a);
+	else {
+		/* still lock the referenced table of an inline REFERENCES */
+		cJSON_ArrayForEach(c, pgnode_list(coldef, "constraints")) {
+			const cJSON *con = pgnode_as(c, "Constraint");
+			const char *contype = pgnode_str(con, "contype");
+
+			if (contype && strcmp(contype, "CONSTR_FOREIGN") == 0) {
+				char *ref = analyze_rangevar(st->ctx, cJSON_GetObjectItemCaseSensitive(con, "pktable"));
+
+				analyze_lock(st->ctx, st->a, ref, LOCK_SHARE_ROW_EXCLUSIVE, false);
+				free(ref);
+			}
+		}
+	}
+}
+
+static void
+refine_drop_column(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	(void) mode;
+	if (st->rel && pgnode_str(cmd, "name"))
+		catalog_column_drop(st->rel, pgnode_str(cmd, "name"));
+}
+
+/* True when a USING expression is just the column, possibly cast: no extra work. */
+static bool
+using_is_plain_column(const cJSON *expr, const char *column)
+{
+	const cJSON *cast = pgnode_as(expr, "TypeCast");
+	const cJSON *ref;
+	const cJSON *fields;
+
+	if (cast)
+		expr = cJSON_GetObjectItemCaseSensitive(cast, "arg");
+	ref = pgnode_as(expr, "ColumnRef");
+	fields = pgnode_list(ref, "fields");
+	return ref && pgnode_list_len(fields) == 1 && column && pgnode_last_name(fields) &&
+		strcmp(pgnode_last_name(fields), column) == 0;
+}
+
+/*
+ * ALTER COLUMN TYPE: rewrites unless the change is binary-coercible for the
+ * old type the catalog knows; an unknown old type is assumed to rewrite.
+ */
+static void
+refine_alter_type(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const char *column = pgnode_str(cmd, "name");
+	const cJSON *coldef = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+	const cJSON *using = cJSON_GetObjectItemCaseSensitive(coldef, "raw_default");
+	CatColumn *col = catalog_column_find(st->rel, column);
+	CatType to;
+
+	(void) mode;
+	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &to);
+	if (col == NULL || pgfacts_type_change_rewrites(&col->type, &to) ||
+		(using && !using_is_plain_column(using, column)))
+		st->rewrite = true;
+	if (col) {
+		cattype_free(&col->type);
+		col->type = to;
+	} else {
+		cattype_free(&to);
+	}
+}
+
+/* SET NOT NULL scans the table unless a valid CHECK (col IS NOT NULL) proves it (12+). */
+static void
+refine_set_not_null(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	(void) mode;
+	if (pgfacts_has(st->ctx->pg_version, PGFACT_NOT_NULL_FROM_CHECK) &&
+		catalog_has_notnull_check(st->ctx->catalog, st->table, pgnode_str(cmd, "name")))
+		return;
+	st->scan = true;
+}
+
+/*
+ * ADD CONSTRAINT: FOREIGN KEY takes SHARE ROW EXCLUSIVE on both tables;
+ * PRIMARY KEY / UNIQUE / EXCLUDE / CHECK take ACCESS EXCLUSIVE. Everything
+ * but NOT VALID (and USING INDEX) scans the table.
+ */
+static void
+refine_add_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const cJSON *con = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "Constraint");
+	const char *contype = pgnode_str(con, "contype");
+	bool not_valid = pgnode_bool(con, "skip_validation");
+
+	if (contype == NULL)
+		return;
+	analyze_define_constraint(st->ctx, st->rel, st->table, con, st->a);
+	if (strcmp(contype, "CONSTR_FOREIGN") == 0) {
+		*mode = LOCK_SHARE_ROW_EXCLUSIVE;
+		if (!not_valid)
+			st->scan = true;
+	} else if (strcmp(contype, "CONSTR_CHECK") == 0) {
+		if (!not_valid)
+			st->scan = true;
+	} else if (!pgnode_str(con, "indexname")) {
+		st->scan = true;
+	}
+}
+
+/* VALIDATE CONSTRAINT scans; a foreign key's check also row-share locks the referenced table. */
+static void
+refine_validate_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const char *name = pgnode_str(cmd, "name");
+	CatForeignKey *fk = name ? catalog_fk_find(st->ctx->catalog, st->table, name) : NULL;
+	CatNotNullCheck *check = name ? catalog_check_find(st->ctx->catalog, st->table, name) : NULL;
+
+	(void) mode;
+	st->scan = true;
+	if (fk)
+		analyze_lock(st->ctx, st->a, fk->ref_table, LOCK_ROW_SHARE, false);
+	if (check)
+		check->valid = true;
+}
+
+/* DROP CONSTRAINT of a foreign key also drops its triggers on the referenced table. */
+static void
+refine_drop_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const char *name = pgnode_str(cmd, "name");
+	CatForeignKey *fk = name ? catalog_fk_find(st->ctx->catalog, st->table, name) : NULL;
+
+	(void) mode;
+	if (fk) {
+		analyze_lock(st->ctx, st->a, fk->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
+		catalog_fk_drop(st->ctx->catalog, st->table, name);
+	}
+}
+
+/* SET / RESET (storage parameters): the strongest lock any listed parameter needs. */
+static void
+refine_reloptions(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const cJSON *opt;
+	LockMode m = LOCK_NONE;
+
+	(void) st;
+	cJSON_ArrayForEach(opt, pgnode_list(pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "List"),
+										"items")) {
+		m = lockmode_strongest(m, pgfacts_reloption_lock(pgnode_str(pgnode_as(opt, "DefElem"), "defname")));
+	}
+	*mode = m == LOCK_NONE ? LOCK_ACCESS_EXCLUSIVE : m;
+}
+
+/* The partition a PartitionCmd names (caller frees *owned, which is also returned). */
+static const char *
+partition_name(AlterState *st, const cJSON *cmd, char **owned)
+{
+	const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
+
+	*owned = analyze_rangevar(st->ctx, cJSON_GetObjectItemCaseSensitive(pc, "name"));
+	return *owned;
+}
+
+/*
+ * ATTACH PARTITION: SHARE UPDATE EXCLUSIVE on the parent (12+), ACCESS
+ * EXCLUSIVE on the table attached, which is scanned to prove its bound
+ * unless a constraint implies it.
+ */
+static void
+refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	char *part;
+	CatRelation *p;
+
+	if (!pgfacts_has(st->ctx->pg_version, PGFACT_ATTACH_PARTITION_SHARE_UPDATE))
+		*mode = LOCK_ACCESS_EXCLUSIVE;
+	if (partition_name(st, cmd, &part) == NULL)
+		return;
+	p = catalog_find(st->ctx->catalog, part);
+	if (p == NULL || p->kind != CAT_INDEX) {
+		analyze_lock(st->ctx, st->a, part, LOCK_ACCESS_EXCLUSIVE, true);
+		strlist_add_unique(&st->a->scans, part);
+	}
+	if (p) {
+		free(p->parent);
+		p->parent = xstrdup(st->table);
+		p->partition = true;
+	}
+	free(part);
+}
+
+/* DETACH PARTITION: ACCESS EXCLUSIVE on both, or SHARE UPDATE EXCLUSIVE when CONCURRENTLY (14+). */
+static void
+refine_detach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
+	bool concurrent = pgnode_bool(pc, "concurrent");
+	char *part;
+	CatRelation *p;
+
+	if (concurrent) {
+		*mode = LOCK_SHARE_UPDATE_EXCLUSIVE;
+		st->a->transactional = false;
+		if (!pgfacts_has(st->ctx->pg_version, PGFACT_DETACH_CONCURRENTLY))
+			st->a->known = false;
+		analyze_set_kind(st->a, "ALTER TABLE DETACH PARTITION CONCURRENTLY");
+	}
+	if (partition_name(st, cmd, &part) == NULL)
+		return;
+	analyze_lock(st->ctx, st->a, part, *mode, false);
+	p = catalog_find(st->ctx->catalog, part);
+	if (p) {
+		free(p->parent);
+		p->parent = NULL;
+		p->partition = false;
+	}
+	free(part);
+}
+
+/* SET TABLESPACE copies the table's files, unless it is already there. */
+static void
+refine_set_tablespace(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const char *space = pgnode_str(cmd, "name");
+	const char *current = st->rel && st->rel->tablespace ? st->rel->tablespace : "pg_default";
+
+	(void) mode;
+	if (space && strcmp(space, current) == 0 && st->rel)
+		return;
+	if (st->rel == NULL || st->rel->kind != CAT_PARTITIONED)
+		st->rewrite = true;
+	if (st->rel && space) {
+		free(st->rel->tablespace);
+		st->rel->tablespace = strcmp(space, "pg_default") == 0 ? NULL : xstrdup(space);
+	}
+}
+
+/* OWNER TO also changes the owner of the table's owned sequences. */
+static void
+refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	Catalog *cat = st->ctx->catalog;
+
+	(void) cmd;
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *r = cat->rels[i];
+
+		if (r->kind == CAT_SEQUENCE && r->table && strcmp(r->table, st->table) == 0)
+			analyze_lock(st->ctx, st->a, r->name, *mode, false);
+	}
+}
+
+static void
+refine_cluster_on(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	(void) cmd;
+	(void) mode;
+	if (st->rel)
+		st->rel->clustered = true;
+}
+
+/* INHERIT / NO INHERIT parent: the parent is locked too. */
+static void
+refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const cJSON *rv = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "RangeVar");
+	char *parent = analyze_rangevar(st->ctx, rv);
+	const char *subtype = pgnode_str(cmd, "subtype");
+	bool add = subtype && strcmp(subtype, "AT_AddInherit") == 0;
+
+	(void) mode;
+	analyze_lock(st->ctx, st->a, parent, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+	if (st->rel && parent) {
+		free(st->rel->parent);
+		st->rel->parent = add ? xstrdup(parent) : NULL;
+		st->rel->partition = false;
+	}
+	free(parent);
+}
+
+/* ADD GENERATED ... AS IDENTITY creates the column's sequence. */
+static void
+refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	CatColumn *col = catalog_column_find(st->rel, pgnode_str(cmd, "name"));
+	const char *dot = strrchr(st->table, '.');
+	char *seq;
+	CatRelation *s;
+
+	(void) mode;
+	if (col == NULL || dot == NULL)
+		return;
+	seq = xasprintf("%.*s.%s_%s_seq", (int) (dot - st->table), st->table, dot + 1, col->name);
+	s = catalog_add(st->ctx->catalog, seq, CAT_SEQUENCE);
+	s->table = xstrdup(st->table);
+	free(col->sequence);
+	col->sequence = seq;
+}
+
+/* The report's name of the statement, from its object type. */
+static const char *
+alter_kind(const char *objtype)
+{
+	static const char *const kinds[][2] = {
+		{"OBJECT_TABLE", "ALTER TABLE"}, {"OBJECT_INDEX", "ALTER INDEX"},
+		{"OBJECT_VIEW", "ALTER VIEW"}, {"OBJECT_MATVIEW", "ALTER MATERIALIZED VIEW"},
+		{"OBJECT_SEQUENCE", "ALTER SEQUENCE"}, {"OBJECT_FOREIGN_TABLE", "ALTER FOREIGN TABLE"},
+		{"OBJECT_TYPE", "ALTER TYPE"}, {NULL, NULL}
+	};
+
+	for (int i = 0; objtype && kinds[i][0]; i++)
+		if (strcmp(kinds[i][0], objtype) == 0)
+			return kinds[i][1];
+	return "ALTER TABLE";
+}
+
+/* Adds rel and its partitions / children to list (partitioned parents have no storage). */
+static void
+add_storage(AnalyzeContext *ctx, StrList *list, const char *rel, bool recurse)
+{
+	Catalog *cat = ctx->catalog;
+	CatRelation *r = catalog_find(cat, rel);
+
+	if (r == NULL || r->kind != CAT_PARTITIONED)
+		strlist_add_unique(list, rel);
+	for (size_t i = 0; recurse && i < cat->nrels; i++)
+		if (cat->rels[i]->parent && strcmp(cat->rels[i]->parent, rel) == 0 && cat->rels[i]->kind != CAT_INDEX)
+			add_storage(ctx, list, cat->rels[i]->name, true);
+}
+
+void
+analyze_alter_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const char *objtype = pgnode_str(body, "objtype");
+	char *table = analyze_rangevar(ctx, rv);
+	bool recurse_any = false;
+	AlterState st;
+	const cJSON *item;
+
+	analyze_set_kind(a, alter_kind(objtype));
+	if (table == NULL)
+		return;
+	memset(&st, 0, sizeof st);
+	st.ctx = ctx;
+	st.a = a;
+	st.table = table;
+	st.rel = catalog_find(ctx->catalog, table);
+	st.inh = pgnode_bool(rv, "inh");
+	if (objtype && strcmp(objtype, "OBJECT_TYPE") == 0) {
+		/* ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE on a composite type: no relation lock */
+		free(table);
+		return;
+	}
+	cJSON_ArrayForEach(item, pgnode_list(body, "cmds")) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+		const char *subtype = pgnode_str(cmd, "subtype");
+		const AlterFacts *facts = alter_facts_find(subtype);
+		LockMode mode;
+
+		if (facts == NULL) {
+			/* a sub-command migsafe has no row for: assume the worst */
+			a->known = false;
+			st.mode = LOCK_ACCESS_EXCLUSIVE;
+			continue;
+		}
+		mode = facts->mode;
+		if (facts->rewrites)
+			st.rewrite = true;
+		if (facts->refine)
+			facts->refine(&st, cmd, &mode);
+		st.mode = lockmode_strongest(st.mode, mode);
+		if (facts->recurses) {
+			recurse_any = true;
+			st.child_mode = lockmode_strongest(st.child_mode, mode);
+		}
+	}
+	if (st.inh && recurse_any)
+		analyze_lock(ctx, a, table, st.child_mode, true);
+	analyze_lock(ctx, a, table, st.mode, false);
+	if (st.rewrite)
+		add_storage(ctx, &a->rewrites, table, st.inh && recurse_any);
+	if (st.scan)
+		add_storage(ctx, &a->scans, table, st.inh && recurse_any);
+	free(table);
+}

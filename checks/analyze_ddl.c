@@ -1,0 +1,611 @@
+/*
+ * analyze_ddl.c — DDL and maintenance statements other than CREATE and ALTER
+ * TABLE: DROP, RENAME, SET SCHEMA, TRUNCATE, LOCK, VACUUM, ANALYZE, CLUSTER,
+ * REINDEX, REFRESH MATERIALIZED VIEW, triggers, policies, rules, statistics,
+ * COMMENT, GRANT, ALTER TYPE ... ADD VALUE.
+ */
+#include "analyze_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The word a report uses for an ObjectType ("OBJECT_MATVIEW" -> "MATERIALIZED VIEW"). */
+static const char *
+object_word(const char *objtype)
+{
+	static const char *const words[][2] = {
+		{"OBJECT_TABLE", "TABLE"}, {"OBJECT_INDEX", "INDEX"}, {"OBJECT_VIEW", "VIEW"},
+		{"OBJECT_MATVIEW", "MATERIALIZED VIEW"}, {"OBJECT_SEQUENCE", "SEQUENCE"},
+		{"OBJECT_FOREIGN_TABLE", "FOREIGN TABLE"}, {"OBJECT_TRIGGER", "TRIGGER"},
+		{"OBJECT_POLICY", "POLICY"}, {"OBJECT_RULE", "RULE"}, {"OBJECT_TYPE", "TYPE"},
+		{"OBJECT_DOMAIN", "DOMAIN"}, {"OBJECT_FUNCTION", "FUNCTION"},
+		{"OBJECT_PROCEDURE", "PROCEDURE"}, {"OBJECT_SCHEMA", "SCHEMA"},
+		{"OBJECT_EXTENSION", "EXTENSION"}, {"OBJECT_COLUMN", "COLUMN"},
+		{"OBJECT_TABCONSTRAINT", "CONSTRAINT"}, {"OBJECT_ROLE", "ROLE"},
+		{"OBJECT_DATABASE", "DATABASE"}, {NULL, NULL}
+	};
+
+	for (int i = 0; objtype && words[i][0]; i++)
+		if (strcmp(words[i][0], objtype) == 0)
+			return words[i][1];
+	return objtype && strncmp(objtype, "OBJECT_", 7) == 0 ? objtype + 7 : "OBJECT";
+}
+
+/* True for object types that are relations migsafe tracks locks on. */
+static bool
+is_relation_object(const char *objtype)
+{
+	static const char *const relation_types[] = {
+		"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE",
+		"OBJECT_FOREIGN_TABLE", NULL
+	};
+
+	for (int i = 0; objtype && relation_types[i]; i++)
+		if (strcmp(relation_types[i], objtype) == 0)
+			return true;
+	return false;
+}
+
+/* True for objects that hang off a table and are named [schema.]table.name. */
+static bool
+is_table_subobject(const char *objtype)
+{
+	return objtype && (strcmp(objtype, "OBJECT_TRIGGER") == 0 || strcmp(objtype, "OBJECT_POLICY") == 0 ||
+					   strcmp(objtype, "OBJECT_RULE") == 0 || strcmp(objtype, "OBJECT_TABCONSTRAINT") == 0);
+}
+
+static bool
+is_cascade(const cJSON *body)
+{
+	const char *behavior = pgnode_str(body, "behavior");
+
+	return behavior && strcmp(behavior, "DROP_CASCADE") == 0;
+}
+
+/* The name list of a DropStmt / CommentStmt object ({"List": ...} or a bare String). */
+static const cJSON *
+object_names(const cJSON *object, cJSON **owned)
+{
+	const cJSON *list = pgnode_list(pgnode_as(object, "List"), "items");
+
+	*owned = NULL;
+	if (list)
+		return list;
+	if (pgnode_sval(object)) {
+		*owned = cJSON_CreateArray();
+		cJSON_AddItemToArray(*owned, cJSON_Duplicate(object, true));
+		return *owned;
+	}
+	return NULL;
+}
+
+/*
+ * What dropping relation rel locks: itself and its partitions, a partition's
+ * parent, both sides of its foreign keys (their RI triggers are dropped),
+ * owned sequences, and with CASCADE the views that read it.
+ */
+static void
+drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool cascade, int depth)
+{
+	Catalog *cat = ctx->catalog;
+	CatRelation *r = catalog_find(cat, rel);
+
+	if (depth > 16)
+		return;
+	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, true);
+	if (r && r->parent && r->partition)
+		analyze_lock(ctx, a, r->parent, LOCK_ACCESS_EXCLUSIVE, false);
+	for (size_t i = 0; i < cat->nfks; i++) {
+		CatForeignKey *fk = cat->fks[i];
+
+		if (strcmp(fk->table, rel) == 0)
+			analyze_lock(ctx, a, fk->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
+		else if (strcmp(fk->ref_table, rel) == 0 && cascade)
+			analyze_lock(ctx, a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
+	}
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *o = cat->rels[i];
+
+		if (o->kind == CAT_SEQUENCE && o->table && strcmp(o->table, rel) == 0)
+			analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
+		else if (cascade && (o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) &&
+				 strlist_contains(&o->reads, rel) && strcmp(o->name, rel) != 0)
+			drop_relation_locks(ctx, a, o->name, cascade, depth + 1);
+	}
+}
+
+/* DROP INDEX [CONCURRENTLY]: the table behind the index, from the catalog. */
+static void
+drop_index(AnalyzeContext *ctx, const cJSON *body, const char *index, Analysis *a)
+{
+	bool concurrent = pgnode_bool(body, "concurrent");
+	CatRelation *idx = catalog_find(ctx->catalog, index);
+	CatRelation *table = idx && idx->table ? catalog_find(ctx->catalog, idx->table) : NULL;
+
+	a->transactional = !concurrent;
+	if (idx == NULL || idx->table == NULL) {
+		/* the table behind an index created elsewhere is not known */
+		a->known = false;
+		analysis_add_lock(a, index, concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE);
+		return;
+	}
+	analyze_lock(ctx, a, idx->table, concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE,
+				 table && table->kind == CAT_PARTITIONED);
+	catalog_drop(ctx->catalog, index);
+}
+
+void
+analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *objtype = pgnode_str(body, "removeType");
+	bool cascade = is_cascade(body);
+	char *kind;
+	const cJSON *object;
+
+	kind = xasprintf("DROP %s%s", object_word(objtype),
+					 pgnode_bool(body, "concurrent") ? " CONCURRENTLY" : "");
+	analyze_set_kind(a, kind);
+	free(kind);
+	cJSON_ArrayForEach(object, pgnode_list(body, "objects")) {
+		cJSON *owned;
+		const cJSON *names = object_names(object, &owned);
+		char *name;
+
+		if (objtype && strcmp(objtype, "OBJECT_INDEX") == 0) {
+			name = analyze_name_list(ctx, names, 0);
+			if (name)
+				drop_index(ctx, body, name, a);
+		} else if (is_relation_object(objtype)) {
+			name = analyze_name_list(ctx, names, 0);
+			if (name) {
+				drop_relation_locks(ctx, a, name, cascade, 0);
+				catalog_drop(ctx->catalog, name);
+			}
+		} else if (is_table_subobject(objtype)) {
+			/* DROP TRIGGER / POLICY / RULE ... ON table */
+			name = analyze_name_list(ctx, names, 1);
+			analyze_lock(ctx, a, name, LOCK_ACCESS_EXCLUSIVE, false);
+		} else if (objtype && strcmp(objtype, "OBJECT_SCHEMA") == 0 && cascade) {
+			const char *schema = pgnode_sval(object);
+			Catalog *cat = ctx->catalog;
+
+			name = NULL;
+			for (size_t i = 0; schema && i < cat->nrels; i++)
+				if (cat->rels[i]->kind != CAT_INDEX && catalog_in_schema(cat->rels[i], schema))
+					analyze_lock(ctx, a, cat->rels[i]->name, LOCK_ACCESS_EXCLUSIVE, false);
+		} else {
+			name = NULL;
+		}
+		free(name);
+		cJSON_Delete(owned);
+	}
+}
+
+/* The lock ALTER ... RENAME takes, per renamed object type. */
+void
+analyze_rename(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *objtype = pgnode_str(body, "renameType");
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const char *newname = pgnode_str(body, "newname");
+	char *rel = rv ? analyze_rangevar(ctx, rv) : NULL;
+	char *kind;
+
+	kind = xasprintf("ALTER %s RENAME", object_word(objtype));
+	analyze_set_kind(a, kind);
+	free(kind);
+	if (rel && objtype && strcmp(objtype, "OBJECT_INDEX") == 0) {
+		/* only the index is locked (SHARE UPDATE EXCLUSIVE since 12), never its table */
+		if (!pgfacts_has(ctx->pg_version, PGFACT_RENAME_INDEX_SHARE_UPDATE)) {
+			CatRelation *idx = catalog_find(ctx->catalog, rel);
+
+			if (idx && idx->table)
+				analyze_lock(ctx, a, idx->table, LOCK_ACCESS_EXCLUSIVE, false);
+		}
+	} else if (rel && is_relation_object(objtype)) {
+		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
+	} else if (rel && objtype && strcmp(objtype, "OBJECT_COLUMN") == 0) {
+		CatColumn *col = catalog_column_find(catalog_find(ctx->catalog, rel), pgnode_str(body, "subname"));
+
+		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, pgnode_bool(rv, "inh"));
+		if (col && newname) {
+			free(col->name);
+			col->name = xstrdup(newname);
+		}
+	} else if (rel && is_table_subobject(objtype)) {
+		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
+	} else if (objtype && strcmp(objtype, "OBJECT_SCHEMA") == 0 && newname) {
+		const char *old_schema = pgnode_str(body, "subname");
+		Catalog *cat = ctx->catalog;
+
+		for (size_t i = 0; old_schema && i < cat->nrels; i++) {
+			if (catalog_in_schema(cat->rels[i], old_schema)) {
+				char *moved = xasprintf("%s%s", newname, cat->rels[i]->name + strlen(old_schema));
+
+				catalog_rename(cat, cat->rels[i]->name, moved);
+				free(moved);
+			}
+		}
+	}
+	if (rel && newname && (is_relation_object(objtype) || (objtype && strcmp(objtype, "OBJECT_INDEX") == 0))) {
+		char *schema = analyze_schema_of(rel);
+		char *renamed = xasprintf("%s.%s", schema, newname);
+
+		catalog_rename(ctx->catalog, rel, renamed);
+		free(schema);
+		free(renamed);
+	}
+	free(rel);
+}
+
+/* ALTER TABLE ... SET SCHEMA moves the table with its indexes and owned sequences. */
+void
+analyze_set_schema(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *objtype = pgnode_str(body, "objectType");
+	const char *newschema = pgnode_str(body, "newschema");
+	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "relation"));
+	Catalog *cat = ctx->catalog;
+	char *kind;
+
+	kind = xasprintf("ALTER %s SET SCHEMA", object_word(objtype));
+	analyze_set_kind(a, kind);
+	free(kind);
+	if (rel == NULL || newschema == NULL || !is_relation_object(objtype)) {
+		free(rel);
+		return;
+	}
+	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *o = cat->rels[i];
+		const char *dot = strrchr(o->name, '.');
+		char *moved;
+
+		if (!(o->table && strcmp(o->table, rel) == 0 && (o->kind == CAT_INDEX || o->kind == CAT_SEQUENCE)))
+			continue;
+		if (o->kind == CAT_SEQUENCE)
+			analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
+		moved = xasprintf("%s%s", newschema, dot);
+		catalog_rename(cat, o->name, moved);
+		free(moved);
+	}
+	{
+		char *moved = xasprintf("%s%s", newschema, strrchr(rel, '.'));
+
+		catalog_rename(cat, rel, moved);
+		free(moved);
+	}
+	free(rel);
+}
+
+/* TRUNCATE, with CASCADE following foreign keys that reference each table. */
+static void
+truncate_table(AnalyzeContext *ctx, Analysis *a, const char *rel, bool recurse, bool cascade,
+			   bool restart, int depth)
+{
+	Catalog *cat = ctx->catalog;
+
+	if (depth > 16)
+		return;
+	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, recurse);
+	if (restart) {
+		for (size_t i = 0; i < cat->nrels; i++)
+			if (cat->rels[i]->kind == CAT_SEQUENCE && cat->rels[i]->table &&
+				strcmp(cat->rels[i]->table, rel) == 0)
+				analyze_lock(ctx, a, cat->rels[i]->name, LOCK_ACCESS_EXCLUSIVE, false);
+	}
+	for (size_t i = 0; cascade && i < cat->nfks; i++) {
+		CatForeignKey *fk = cat->fks[i];
+		LockMode held = LOCK_NONE;
+
+		if (strcmp(fk->ref_table, rel) != 0 || strcmp(fk->table, rel) == 0)
+			continue;
+		for (size_t j = 0; j < a->nlocks; j++)
+			if (strcmp(a->locks[j].relation, fk->table) == 0)
+				held = a->locks[j].mode;
+		if (held != LOCK_ACCESS_EXCLUSIVE)
+			truncate_table(ctx, a, fk->table, true, cascade, restart, depth + 1);
+	}
+}
+
+void
+analyze_truncate(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *item;
+	bool cascade = is_cascade(body);
+	bool restart = pgnode_bool(body, "restart_seqs");
+
+	cJSON_ArrayForEach(item, pgnode_list(body, "relations")) {
+		const cJSON *rv = pgnode_as(item, "RangeVar");
+		char *rel = analyze_rangevar(ctx, rv);
+
+		if (rel)
+			truncate_table(ctx, a, rel, pgnode_bool(rv, "inh"), cascade, restart, 0);
+		free(rel);
+	}
+}
+
+/* LOCK TABLE on a view also locks what the view reads (since 11). */
+static void
+lock_view_recursively(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, bool inh,
+					  int depth)
+{
+	CatRelation *r = catalog_find(ctx->catalog, rel);
+
+	analyze_lock(ctx, a, rel, mode, inh);
+	if (depth > 16 || r == NULL || r->kind != CAT_VIEW ||
+		!pgfacts_has(ctx->pg_version, PGFACT_LOCK_VIEW_RECURSES))
+		return;
+	for (size_t i = 0; i < r->reads.count; i++)
+		lock_view_recursively(ctx, a, r->reads.items[i], mode, true, depth + 1);
+}
+
+void
+analyze_lock_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	int mode = pgnode_int(body, "mode");
+	const cJSON *item;
+
+	/* LOCK TABLE without IN ... MODE means ACCESS EXCLUSIVE */
+	if (mode <= LOCK_NONE || mode >= LOCKMODE_COUNT)
+		mode = LOCK_ACCESS_EXCLUSIVE;
+	cJSON_ArrayForEach(item, pgnode_list(body, "relations")) {
+		const cJSON *rv = pgnode_as(item, "RangeVar");
+		char *rel = analyze_rangevar(ctx, rv);
+
+		if (rel)
+			lock_view_recursively(ctx, a, rel, (LockMode) mode, pgnode_bool(rv, "inh"), 0);
+		free(rel);
+	}
+}
+
+/* True when a DefElem list (VACUUM / REINDEX options) has option name. */
+static bool
+has_option(const cJSON *options, const char *name)
+{
+	const cJSON *opt;
+
+	cJSON_ArrayForEach(opt, options) {
+		const char *defname = pgnode_str(pgnode_as(opt, "DefElem"), "defname");
+
+		if (defname && strcmp(defname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Every table the catalog knows (VACUUM / ANALYZE / REINDEX without a name). */
+static void
+lock_all_tables(AnalyzeContext *ctx, Analysis *a, LockMode mode, const char *schema, bool rewrite)
+{
+	Catalog *cat = ctx->catalog;
+
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *r = cat->rels[i];
+
+		if (!(r->kind == CAT_TABLE || r->kind == CAT_MATVIEW || r->kind == CAT_PARTITIONED))
+			continue;
+		if (schema && !catalog_in_schema(r, schema))
+			continue;
+		analysis_add_lock(a, r->name, mode);
+		if (rewrite && r->kind != CAT_PARTITIONED)
+			strlist_add_unique(&a->rewrites, r->name);
+	}
+}
+
+/* Adds rel and its partitions to list (partitioned tables have no storage to rewrite). */
+static void
+add_with_partitions(AnalyzeContext *ctx, StrList *list, const char *rel)
+{
+	Catalog *cat = ctx->catalog;
+	CatRelation *r = catalog_find(cat, rel);
+
+	if (r == NULL || r->kind != CAT_PARTITIONED)
+		strlist_add_unique(list, rel);
+	for (size_t i = 0; i < cat->nrels; i++)
+		if (cat->rels[i]->parent && strcmp(cat->rels[i]->parent, rel) == 0)
+			add_with_partitions(ctx, list, cat->rels[i]->name);
+}
+
+/* VACUUM [FULL] and ANALYZE. */
+void
+analyze_vacuum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *options = pgnode_list(body, "options");
+	bool vacuum = pgnode_bool(body, "is_vacuumcmd");
+	bool full = vacuum && has_option(options, "full");
+	LockMode mode = full ? LOCK_ACCESS_EXCLUSIVE : LOCK_SHARE_UPDATE_EXCLUSIVE;
+	const cJSON *rels = pgnode_list(body, "rels");
+	const cJSON *item;
+
+	analyze_set_kind(a, vacuum ? (full ? "VACUUM FULL" : "VACUUM") : "ANALYZE");
+	a->transactional = !vacuum;
+	if (pgnode_list_len(rels) == 0) {
+		lock_all_tables(ctx, a, mode, NULL, full);
+		return;
+	}
+	cJSON_ArrayForEach(item, rels) {
+		const cJSON *vr = pgnode_as(item, "VacuumRelation");
+		char *rel = analyze_lock_rangevar(ctx, a, cJSON_GetObjectItemCaseSensitive(vr, "relation"), mode);
+
+		if (rel && full)
+			add_with_partitions(ctx, &a->rewrites, rel);
+		free(rel);
+	}
+}
+
+void
+analyze_cluster(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	Catalog *cat = ctx->catalog;
+	char *rel;
+
+	if (rv == NULL) {
+		/* every table previously clustered, each in its own transaction */
+		a->transactional = false;
+		for (size_t i = 0; i < cat->nrels; i++) {
+			if (cat->rels[i]->clustered) {
+				analyze_lock(ctx, a, cat->rels[i]->name, LOCK_ACCESS_EXCLUSIVE, false);
+				strlist_add_unique(&a->rewrites, cat->rels[i]->name);
+			}
+		}
+		return;
+	}
+	rel = analyze_lock_rangevar(ctx, a, rv, LOCK_ACCESS_EXCLUSIVE);
+	if (rel) {
+		CatRelation *r = catalog_find(cat, rel);
+
+		add_with_partitions(ctx, &a->rewrites, rel);
+		if (r && pgnode_str(body, "indexname"))
+			r->clustered = true;
+	}
+	free(rel);
+}
+
+void
+analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *kind = pgnode_str(body, "kind");
+	bool concurrent = has_option(pgnode_list(body, "params"), "concurrently");
+	LockMode mode = concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE;
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	char *rel = rv ? analyze_rangevar(ctx, rv) : NULL;
+
+	analyze_set_kind(a, concurrent ? "REINDEX CONCURRENTLY" : "REINDEX");
+	a->transactional = !concurrent;
+	if (concurrent && !pgfacts_has(ctx->pg_version, PGFACT_REINDEX_CONCURRENTLY))
+		a->known = false;
+	if (kind && strcmp(kind, "REINDEX_OBJECT_INDEX") == 0 && rel) {
+		CatRelation *idx = catalog_find(ctx->catalog, rel);
+
+		if (idx && idx->table) {
+			CatRelation *t = catalog_find(ctx->catalog, idx->table);
+
+			analyze_lock(ctx, a, idx->table, mode, t && t->kind == CAT_PARTITIONED);
+		} else {
+			a->known = false;
+			analysis_add_lock(a, rel, concurrent ? mode : LOCK_ACCESS_EXCLUSIVE);
+		}
+	} else if (kind && strcmp(kind, "REINDEX_OBJECT_TABLE") == 0 && rel) {
+		analyze_lock(ctx, a, rel, mode, true);
+	} else {
+		/* SCHEMA / DATABASE / SYSTEM: one transaction per table, outside a block */
+		const char *schema = pgnode_str(body, "name");
+
+		a->transactional = false;
+		lock_all_tables(ctx, a, mode,
+						kind && strcmp(kind, "REINDEX_OBJECT_SCHEMA") == 0 ? schema : NULL, false);
+	}
+	free(rel);
+}
+
+void
+analyze_refresh(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	bool concurrent = pgnode_bool(body, "concurrent");
+	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "relation"));
+	CatRelation *mv = rel ? catalog_find(ctx->catalog, rel) : NULL;
+
+	if (concurrent)
+		analyze_set_kind(a, "REFRESH MATERIALIZED VIEW CONCURRENTLY");
+	if (rel == NULL)
+		return;
+	/* CONCURRENTLY: EXCLUSIVE (reads continue) and a diff instead of a new heap */
+	analysis_add_lock(a, rel, concurrent ? LOCK_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE);
+	if (!concurrent)
+		strlist_add_unique(&a->rewrites, rel);
+	for (size_t i = 0; mv && !pgnode_bool(body, "skipData") && i < mv->reads.count; i++)
+		analyze_lock(ctx, a, mv->reads.items[i], LOCK_ACCESS_SHARE, true);
+	free(rel);
+}
+
+void
+analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	char *rel = analyze_rangevar(ctx, rv);
+	CatRelation *r = rel ? catalog_find(ctx->catalog, rel) : NULL;
+
+	if (pgnode_bool(body, "isconstraint"))
+		analyze_set_kind(a, "CREATE CONSTRAINT TRIGGER");
+	/* row triggers on a partitioned table are cloned onto every partition */
+	analyze_lock(ctx, a, rel, LOCK_SHARE_ROW_EXCLUSIVE,
+				 r && r->kind == CAT_PARTITIONED && pgnode_bool(body, "row"));
+	free(rel);
+}
+
+/* CREATE / ALTER POLICY: ACCESS EXCLUSIVE on the table (policy.c). */
+void
+analyze_policy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "table"));
+
+	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
+	free(rel);
+}
+
+/* COMMENT ON a relation, column, constraint, trigger, policy or rule. */
+void
+analyze_comment(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *objtype = pgnode_str(body, "objtype");
+	cJSON *owned;
+	const cJSON *names = object_names(cJSON_GetObjectItemCaseSensitive(body, "object"), &owned);
+	char *rel = NULL;
+	char *kind;
+
+	kind = xasprintf("COMMENT ON %s", object_word(objtype));
+	analyze_set_kind(a, kind);
+	free(kind);
+	if (is_relation_object(objtype))
+		rel = analyze_name_list(ctx, names, 0);
+	else if (objtype && strcmp(objtype, "OBJECT_COLUMN") == 0)
+		rel = analyze_name_list(ctx, names, 1);
+	else if (is_table_subobject(objtype))
+		rel = analyze_name_list(ctx, names, 1);
+	/* comment.c: get_object_address(..., ShareUpdateExclusiveLock) */
+	if (rel)
+		analyze_lock(ctx, a, rel, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+	free(rel);
+	cJSON_Delete(owned);
+}
+
+/* GRANT / REVOKE change the ACL in pg_class without locking the relation. */
+void
+analyze_grant(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	(void) ctx;
+	if (!pgnode_bool(body, "is_grant"))
+		analyze_set_kind(a, "REVOKE");
+}
+
+void
+analyze_create_rule(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "relation"));
+
+	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
+	free(rel);
+}
+
+void
+analyze_create_statistics(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, pgnode_list(body, "relations")) {
+		char *rel = analyze_rangevar(ctx, pgnode_as(item, "RangeVar"));
+
+		analyze_lock(ctx, a, rel, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+		free(rel);
+	}
+}
+
+/* ALTER TYPE ... ADD VALUE could not run in a transaction block before 12. */
+void
+analyze_alter_enum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	if (pgnode_str(body, "newVal") && !pgnode_str(body, "oldVal"))
+		a->transactional = pgfacts_has(ctx->pg_version, PGFACT_ENUM_ADD_VALUE_IN_TRANSACTION);
+}

@@ -1,0 +1,326 @@
+/*
+ * catalog.c — what earlier statements told the analysis about objects.
+ */
+#include "catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+Catalog *
+catalog_new(void)
+{
+	return xcalloc(1, sizeof(Catalog));
+}
+
+void
+cattype_copy(CatType *dst, const CatType *src)
+{
+	*dst = *src;
+	dst->name = xstrdup(src->name ? src->name : "");
+}
+
+void
+cattype_free(CatType *t)
+{
+	free(t->name);
+	t->name = NULL;
+}
+
+static void
+relation_free(CatRelation *rel)
+{
+	for (size_t i = 0; i < rel->ncols; i++) {
+		free(rel->cols[i].name);
+		free(rel->cols[i].sequence);
+		cattype_free(&rel->cols[i].type);
+	}
+	free(rel->cols);
+	free(rel->name);
+	free(rel->table);
+	free(rel->parent);
+	free(rel->tablespace);
+	strlist_free(&rel->reads);
+	strlist_free(&rel->pkey);
+	free(rel);
+}
+
+static void
+fk_free(CatForeignKey *fk)
+{
+	free(fk->name);
+	free(fk->table);
+	free(fk->ref_table);
+	strlist_free(&fk->cols);
+	strlist_free(&fk->ref_cols);
+	free(fk);
+}
+
+static void
+check_free(CatNotNullCheck *c)
+{
+	free(c->table);
+	free(c->name);
+	free(c->column);
+	free(c);
+}
+
+void
+catalog_free(Catalog *cat)
+{
+	if (cat == NULL)
+		return;
+	for (size_t i = 0; i < cat->nrels; i++)
+		relation_free(cat->rels[i]);
+	for (size_t i = 0; i < cat->nfks; i++)
+		fk_free(cat->fks[i]);
+	for (size_t i = 0; i < cat->nchecks; i++)
+		check_free(cat->checks[i]);
+	free(cat->rels);
+	free(cat->fks);
+	free(cat->checks);
+	free(cat);
+}
+
+CatRelation *
+catalog_find(const Catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->nrels; i++)
+		if (strcmp(cat->rels[i]->name, name) == 0)
+			return cat->rels[i];
+	return NULL;
+}
+
+/* Removes entry i of the relation array, keeping the order. */
+static void
+catalog_remove_at(Catalog *cat, size_t i)
+{
+	relation_free(cat->rels[i]);
+	memmove(&cat->rels[i], &cat->rels[i + 1], (cat->nrels - i - 1) * sizeof(CatRelation *));
+	cat->nrels--;
+}
+
+CatRelation *
+catalog_add(Catalog *cat, const char *name, CatKind kind)
+{
+	CatRelation *rel;
+
+	for (size_t i = 0; i < cat->nrels; i++) {
+		if (strcmp(cat->rels[i]->name, name) == 0) {
+			catalog_remove_at(cat, i);
+			break;
+		}
+	}
+	rel = xcalloc(1, sizeof *rel);
+	rel->name = xstrdup(name);
+	rel->kind = kind;
+	array_reserve((void **) &cat->rels, &cat->rels_cap, cat->nrels, sizeof(CatRelation *));
+	cat->rels[cat->nrels++] = rel;
+	return rel;
+}
+
+void
+catalog_drop(Catalog *cat, const char *name)
+{
+	char *victim = xstrdup(name);
+	size_t i;
+
+	/* what hangs off the relation goes first, recursively */
+	for (i = 0; i < cat->nrels;) {
+		CatRelation *r = cat->rels[i];
+
+		if ((r->table && strcmp(r->table, victim) == 0 && (r->kind == CAT_INDEX || r->kind == CAT_SEQUENCE)) ||
+			(r->parent && strcmp(r->parent, victim) == 0 && cat->rels[i]->kind != CAT_VIEW)) {
+			catalog_drop(cat, r->name);
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+	for (i = 0; i < cat->nfks;) {
+		if (strcmp(cat->fks[i]->table, victim) == 0 || strcmp(cat->fks[i]->ref_table, victim) == 0) {
+			fk_free(cat->fks[i]);
+			memmove(&cat->fks[i], &cat->fks[i + 1], (cat->nfks - i - 1) * sizeof(CatForeignKey *));
+			cat->nfks--;
+			continue;
+		}
+		i++;
+	}
+	for (i = 0; i < cat->nchecks;) {
+		if (strcmp(cat->checks[i]->table, victim) == 0) {
+			check_free(cat->checks[i]);
+			memmove(&cat->checks[i], &cat->checks[i + 1], (cat->nchecks - i - 1) * sizeof(CatNotNullCheck *));
+			cat->nchecks--;
+			continue;
+		}
+		i++;
+	}
+	for (i = 0; i < cat->nrels; i++) {
+		if (strcmp(cat->rels[i]->name, victim) == 0) {
+			catalog_remove_at(cat, i);
+			break;
+		}
+	}
+	free(victim);
+}
+
+/* Replaces *field by new_name when it equals old_name. */
+static void
+rename_field(char **field, const char *old_name, const char *new_name)
+{
+	if (*field && strcmp(*field, old_name) == 0) {
+		free(*field);
+		*field = xstrdup(new_name);
+	}
+}
+
+void
+catalog_rename(Catalog *cat, const char *old_name, const char *new_name)
+{
+	char *old_copy = xstrdup(old_name);
+
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *r = cat->rels[i];
+
+		rename_field(&r->name, old_copy, new_name);
+		rename_field(&r->table, old_copy, new_name);
+		rename_field(&r->parent, old_copy, new_name);
+		for (size_t j = 0; j < r->reads.count; j++)
+			rename_field(&r->reads.items[j], old_copy, new_name);
+	}
+	for (size_t i = 0; i < cat->nfks; i++) {
+		rename_field(&cat->fks[i]->table, old_copy, new_name);
+		rename_field(&cat->fks[i]->ref_table, old_copy, new_name);
+	}
+	for (size_t i = 0; i < cat->nchecks; i++)
+		rename_field(&cat->checks[i]->table, old_copy, new_name);
+	free(old_copy);
+}
+
+bool
+catalog_in_schema(const CatRelation *rel, const char *schema)
+{
+	size_t n = strlen(schema);
+
+	return strncmp(rel->name, schema, n) == 0 && rel->name[n] == '.';
+}
+
+CatColumn *
+catalog_column_find(const CatRelation *rel, const char *column)
+{
+	if (rel == NULL || column == NULL)
+		return NULL;
+	for (size_t i = 0; i < rel->ncols; i++)
+		if (strcmp(rel->cols[i].name, column) == 0)
+			return &rel->cols[i];
+	return NULL;
+}
+
+CatColumn *
+catalog_column_add(CatRelation *rel, const char *column, const CatType *type)
+{
+	CatColumn *c = catalog_column_find(rel, column);
+
+	if (c == NULL) {
+		array_reserve((void **) &rel->cols, &rel->cols_cap, rel->ncols, sizeof(CatColumn));
+		c = &rel->cols[rel->ncols++];
+		c->name = xstrdup(column);
+	} else {
+		cattype_free(&c->type);
+	}
+	cattype_copy(&c->type, type);
+	return c;
+}
+
+void
+catalog_column_drop(CatRelation *rel, const char *column)
+{
+	for (size_t i = 0; i < rel->ncols; i++) {
+		if (strcmp(rel->cols[i].name, column) == 0) {
+			free(rel->cols[i].name);
+			free(rel->cols[i].sequence);
+			cattype_free(&rel->cols[i].type);
+			memmove(&rel->cols[i], &rel->cols[i + 1], (rel->ncols - i - 1) * sizeof(CatColumn));
+			rel->ncols--;
+			return;
+		}
+	}
+}
+
+CatForeignKey *
+catalog_fk_add(Catalog *cat, const char *name, const char *table, const char *ref_table,
+			   char upd_action, char del_action)
+{
+	CatForeignKey *fk = xcalloc(1, sizeof *fk);
+
+	fk->name = name ? xstrdup(name) : NULL;
+	fk->table = xstrdup(table);
+	fk->ref_table = xstrdup(ref_table);
+	fk->upd_action = upd_action ? upd_action : 'a';
+	fk->del_action = del_action ? del_action : 'a';
+	array_reserve((void **) &cat->fks, &cat->fks_cap, cat->nfks, sizeof(CatForeignKey *));
+	cat->fks[cat->nfks++] = fk;
+	return fk;
+}
+
+CatForeignKey *
+catalog_fk_find(const Catalog *cat, const char *table, const char *name)
+{
+	for (size_t i = 0; i < cat->nfks; i++) {
+		CatForeignKey *fk = cat->fks[i];
+
+		if (fk->name && strcmp(fk->name, name) == 0 && strcmp(fk->table, table) == 0)
+			return fk;
+	}
+	return NULL;
+}
+
+bool
+catalog_fk_drop(Catalog *cat, const char *table, const char *name)
+{
+	for (size_t i = 0; i < cat->nfks; i++) {
+		CatForeignKey *fk = cat->fks[i];
+
+		if (fk->name && strcmp(fk->name, name) == 0 && strcmp(fk->table, table) == 0) {
+			fk_free(fk);
+			memmove(&cat->fks[i], &cat->fks[i + 1], (cat->nfks - i - 1) * sizeof(CatForeignKey *));
+			cat->nfks--;
+			return true;
+		}
+	}
+	return false;
+}
+
+CatNotNullCheck *
+catalog_check_add(Catalog *cat, const char *table, const char *name, const char *column, bool valid)
+{
+	CatNotNullCheck *c = xcalloc(1, sizeof *c);
+
+	c->table = xstrdup(table);
+	c->name = xstrdup(name ? name : "");
+	c->column = xstrdup(column);
+	c->valid = valid;
+	array_reserve((void **) &cat->checks, &cat->checks_cap, cat->nchecks, sizeof(CatNotNullCheck *));
+	cat->checks[cat->nchecks++] = c;
+	return c;
+}
+
+CatNotNullCheck *
+catalog_check_find(const Catalog *cat, const char *table, const char *name)
+{
+	for (size_t i = 0; i < cat->nchecks; i++)
+		if (strcmp(cat->checks[i]->table, table) == 0 && strcmp(cat->checks[i]->name, name) == 0)
+			return cat->checks[i];
+	return NULL;
+}
+
+bool
+catalog_has_notnull_check(const Catalog *cat, const char *table, const char *column)
+{
+	for (size_t i = 0; i < cat->nchecks; i++) {
+		CatNotNullCheck *c = cat->checks[i];
+
+		if (c->valid && strcmp(c->table, table) == 0 && strcmp(c->column, column) == 0)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,129 @@
+/*
+ * catalog.h — the small catalog the lock analysis learns from earlier
+ * statements: relations and their kind, column types, foreign keys, the table
+ * behind each index, the relations a view reads, partitions, owned sequences.
+ *
+ * Names are "schema.name" as produced by the analysis' name resolution.
+ */
+#ifndef MIGSAFE_CATALOG_H
+#define MIGSAFE_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+typedef enum CatKind {
+	CAT_TABLE = 0,
+	CAT_PARTITIONED,
+	CAT_VIEW,
+	CAT_MATVIEW,
+	CAT_INDEX,
+	CAT_SEQUENCE,
+	CAT_FOREIGN
+} CatKind;
+
+/* A column type as written: base name, up to two type modifiers, array. */
+typedef struct CatType {
+	char *name;          /* last part of the name: "varchar", "int4", "text" */
+	int mods[2];
+	int nmods;
+	bool array;
+} CatType;
+
+typedef struct CatColumn {
+	char *name;
+	CatType type;
+	char *sequence;      /* serial / identity sequence it draws from, or NULL */
+	bool has_default;
+} CatColumn;
+
+typedef struct CatRelation {
+	char *name;
+	CatKind kind;
+	CatColumn *cols;
+	size_t ncols;
+	size_t cols_cap;
+	char *table;         /* index: its table; sequence: the table owning it */
+	char *parent;        /* partition or inheritance child: its parent */
+	bool partition;      /* parent is a partitioned table (not plain inheritance) */
+	bool clustered;      /* CLUSTER ... USING / CLUSTER ON chose an index */
+	char *tablespace;    /* NULL: the database default */
+	StrList reads;       /* view / materialized view: relations its query reads */
+	StrList pkey;        /* primary key columns */
+} CatRelation;
+
+/* A foreign key from table(cols) to ref_table(ref_cols). */
+typedef struct CatForeignKey {
+	char *name;          /* may be NULL when unnamed */
+	char *table;
+	char *ref_table;
+	StrList cols;
+	StrList ref_cols;    /* empty: the referenced table's primary key */
+	char upd_action;     /* 'a' no action, 'r' restrict, 'c' cascade, 'n' set null, 'd' set default */
+	char del_action;
+} CatForeignKey;
+
+/* A named CHECK constraint of the form "col IS NOT NULL". */
+typedef struct CatNotNullCheck {
+	char *table;
+	char *name;
+	char *column;
+	bool valid;
+} CatNotNullCheck;
+
+typedef struct Catalog {
+	CatRelation **rels;
+	size_t nrels;
+	size_t rels_cap;
+	CatForeignKey **fks;
+	size_t nfks;
+	size_t fks_cap;
+	CatNotNullCheck **checks;
+	size_t nchecks;
+	size_t checks_cap;
+} Catalog;
+
+Catalog *catalog_new(void);
+void catalog_free(Catalog *cat);
+
+/* The relation called name, or NULL. */
+CatRelation *catalog_find(const Catalog *cat, const char *name);
+
+/* Adds (or replaces) a relation; the catalog owns it. */
+CatRelation *catalog_add(Catalog *cat, const char *name, CatKind kind);
+
+/*
+ * Removes a relation with what hangs off it: its indexes, partitions, owned
+ * sequences and foreign keys in either direction.
+ */
+void catalog_drop(Catalog *cat, const char *name);
+
+/* Renames a relation everywhere it is mentioned (also a schema move). */
+void catalog_rename(Catalog *cat, const char *old_name, const char *new_name);
+
+/* True when the relation lives in schema. */
+bool catalog_in_schema(const CatRelation *rel, const char *schema);
+
+CatColumn *catalog_column_find(const CatRelation *rel, const char *column);
+/* Adds a column, taking a copy of the type. */
+CatColumn *catalog_column_add(CatRelation *rel, const char *column, const CatType *type);
+void catalog_column_drop(CatRelation *rel, const char *column);
+
+/* Adds a foreign key; takes copies of everything. */
+CatForeignKey *catalog_fk_add(Catalog *cat, const char *name, const char *table,
+							  const char *ref_table, char upd_action, char del_action);
+/* Removes the foreign key called name on table; false when unknown. */
+bool catalog_fk_drop(Catalog *cat, const char *table, const char *name);
+CatForeignKey *catalog_fk_find(const Catalog *cat, const char *table, const char *name);
+
+CatNotNullCheck *catalog_check_add(Catalog *cat, const char *table, const char *name,
+								   const char *column, bool valid);
+CatNotNullCheck *catalog_check_find(const Catalog *cat, const char *table, const char *name);
+/* True when a valid "col IS NOT NULL" check exists on table.column. */
+bool catalog_has_notnull_check(const Catalog *cat, const char *table, const char *column);
+
+void cattype_copy(CatType *dst, const CatType *src);
+void cattype_free(CatType *t);
+
+#endif
