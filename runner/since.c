@@ -37,23 +37,21 @@ change_find(GitrepoChangeList *changes, const char *rel)
 
 /*
  * The path to show for a file at relative path rel, written the way the
- * user named its directory on the command line. The caller frees it.
+ * loader writes paths: the directory as the user named it, '/', the rest.
+ * The caller frees it.
  */
 static char *
 display_path(const SincePath *paths, size_t npaths, const char *rel)
 {
 	for (size_t i = 0; i < npaths; i++) {
 		size_t n = strlen(paths[i].relative);
-		size_t g = strlen(paths[i].given);
 
 		if (n == 0)
-			return xasprintf("%s%s%s", paths[i].given,
-							 g > 0 && paths[i].given[g - 1] == '/' ? "" : "/", rel);
+			return xasprintf("%s/%s", paths[i].given, rel);
 		if (strcmp(rel, paths[i].relative) == 0)
 			return xstrdup(paths[i].given);
 		if (strncmp(rel, paths[i].relative, n) == 0 && rel[n] == '/')
-			return xasprintf("%s%s", paths[i].given,
-							 g > 0 && paths[i].given[g - 1] == '/' ? rel + n + 1 : rel + n);
+			return xasprintf("%s%s", paths[i].given, rel + n);
 	}
 	return xstrdup(rel);
 }
