@@ -76,3 +76,15 @@
 #define DEFAULT_TERMINATE_GRACE_MS 1000
 /* Open transactions older than this on target tables are worth a warning. */
 #define DEFAULT_LONG_TX_WARN_MS (60 * 1000)
+
+/* ---- dry-run ---- */
+
+/* The throwaway server's owner when migsafe runs as root: the same user ci/pg-temp uses. */
+#define DEFAULT_PGTEMP_USER "migsafe-pg"
+/* pg_ctl start/stop wait this long (seconds): initdb'd clusters start in about a second. */
+#define DEFAULT_PGTEMP_START_TIMEOUT_S 30
+#define DEFAULT_PGTEMP_STOP_TIMEOUT_S 20
+/* A free port can be taken by someone else before the server binds it: retry with another. */
+#define DEFAULT_PGTEMP_PORT_TRIES 5
+/* How often a traced statement's wait is sampled for blockers (as apply's watcher does). */
+#define DEFAULT_TRACE_POLL_MS DEFAULT_WATCH_INTERVAL_MS
