@@ -77,6 +77,20 @@
 /* Open transactions older than this on target tables are worth a warning. */
 #define DEFAULT_LONG_TX_WARN_MS (60 * 1000)
 
+/* ---- history ---- */
+
+/* Creating the history table takes locks too: it gives up quickly rather than queue. */
+#define DEFAULT_HISTORY_LOCK_TIMEOUT_MS 1000
+
+/* ---- runner lock ---- */
+
+/* First poll interval of pg_try_advisory_lock; doubles up to the maximum. */
+#define DEFAULT_RUNLOCK_POLL_MS 100
+/* Polling more slowly than this would leave the lock unused for long after it is freed. */
+#define DEFAULT_RUNLOCK_POLL_MAX_MS 2000
+/* While waiting, who holds the lock is printed at most this often. */
+#define DEFAULT_RUNLOCK_REPORT_MS 5000
+
 /* ---- dry-run ---- */
 
 /* The throwaway server's owner when migsafe runs as root: the same user ci/pg-temp uses. */

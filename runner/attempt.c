@@ -1,0 +1,448 @@
+/*
+ * attempt.c — the attempt loop of a transactional migration, and the
+ * watched execution of one statement shared with nontx.c.
+ */
+#include "attempt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "defaults.h"
+#include "duration.h"
+#include "log.h"
+#include "precheck.h"
+
+/* Report names of the statuses, indexed by ApplyStatus. */
+static const char *const status_names[] = {
+	[APPLY_APPLIED] = "applied",
+	[APPLY_ALREADY_APPLIED] = "already-applied",
+	[APPLY_FAILED] = "failed",
+	[APPLY_GAVE_UP] = "gave-up",
+	[APPLY_NOT_ATTEMPTED] = "not-attempted",
+	[APPLY_INTERRUPTED] = "failed",
+	[APPLY_CONNECTION] = "failed",
+};
+
+/* Report names of the outcomes, indexed by AttemptOutcome. */
+static const char *const outcome_names[] = {
+	[OUTCOME_APPLIED] = "applied",
+	[OUTCOME_LOCK_TIMEOUT] = "lock-timeout",
+	[OUTCOME_DEADLOCK] = "deadlock",
+	[OUTCOME_WATCHDOG] = "watchdog",
+	[OUTCOME_ERROR] = "error",
+	[OUTCOME_INTERRUPTED] = "error",
+	[OUTCOME_CONNECTION] = "error",
+};
+
+/* SQLSTATEs that end an attempt but not the migration: it is retried. */
+static const struct {
+	const char *sqlstate;
+	AttemptOutcome outcome;
+} retryable_states[] = {
+	{"55P03", OUTCOME_LOCK_TIMEOUT},    /* lock_not_available: lock_timeout fired */
+	{"40P01", OUTCOME_DEADLOCK},        /* deadlock_detected: we were the victim */
+};
+
+const char *
+apply_status_name(ApplyStatus s)
+{
+	return status_names[s];
+}
+
+const char *
+attempt_outcome_name(AttemptOutcome o)
+{
+	return outcome_names[o];
+}
+
+bool
+attempt_outcome_retryable(AttemptOutcome o)
+{
+	return o == OUTCOME_LOCK_TIMEOUT || o == OUTCOME_DEADLOCK || o == OUTCOME_WATCHDOG;
+}
+
+int64_t
+attempt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool
+attempt_sleep(Runner *r, int64_t ms)
+{
+	while (ms > 0) {
+		int64_t step = ms < 50 ? ms : 50;
+		struct timespec ts = {(time_t) (step / 1000), (long) (step % 1000) * 1000000};
+
+		if (*r->interrupted)
+			return false;
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return !*r->interrupted;
+}
+
+bool
+attempt_set_timeout(PgConn *conn, bool local, const char *name, int64_t ms, PgError *err)
+{
+	char value[32], *sql;
+	bool ok;
+
+	duration_format(ms, value, sizeof value);
+	sql = xasprintf("SET %s%s = '%s'", local ? "LOCAL " : "", name, value);
+	ok = pgsql_exec(conn, sql, err);
+	free(sql);
+	return ok;
+}
+
+/* Sorts a finished statement's result into an outcome. */
+static AttemptOutcome
+classify(const StatementRun *run, int rc, bool watchdog, bool interrupted)
+{
+	if (rc < 0)
+		return OUTCOME_CONNECTION;
+	if (run->err.message == NULL)
+		return OUTCOME_APPLIED;
+	for (size_t i = 0; i < sizeof retryable_states / sizeof retryable_states[0]; i++)
+		if (strcmp(run->err.sqlstate, retryable_states[i].sqlstate) == 0)
+			return retryable_states[i].outcome;
+	if (strcmp(run->err.sqlstate, "57014") == 0 && interrupted)
+		return OUTCOME_INTERRUPTED;
+	if (strcmp(run->err.sqlstate, "57014") == 0 && watchdog)
+		return OUTCOME_WATCHDOG;
+	if (pgsql_error_is_connection(&run->err))
+		return OUTCOME_CONNECTION;
+	return OUTCOME_ERROR;
+}
+
+void
+attempt_run_statement(Runner *r, const char *sql, StatementRun *run)
+{
+	bool watching = r->watcher != NULL, watchdog = false, cancelled = false;
+	int64_t start = attempt_now_ms();
+	int rc;
+
+	memset(run, 0, sizeof *run);
+	if (!pgsql_send(r->conn, sql, &run->err)) {
+		run->outcome = OUTCOME_CONNECTION;
+		return;
+	}
+	for (;;) {
+		bool fire = false;
+
+		rc = pgsql_poll(r->conn, DEFAULT_WATCH_INTERVAL_MS, &run->err);
+		if (rc != 0)
+			break;
+		if (cancelled)
+			continue;
+		if (*r->interrupted) {
+			pgsql_cancel(r->conn);
+			cancelled = true;
+			continue;
+		}
+		if (!watching)
+			continue;
+		if (!watcher_sample(r->watcher, &fire)) {
+			log_warn("the watcher stopped: blockers and the lock queue are no longer sampled");
+			watching = false;
+		}
+		if (fire) {
+			run->watchdog_reason = watcher_reason(r->watcher);
+			log_warn("watchdog: %s: cancelling the migration's statement", run->watchdog_reason);
+			watchdog = cancelled = pgsql_cancel(r->conn);
+		}
+	}
+	run->ms = attempt_now_ms() - start;
+	run->outcome = classify(run, rc, watchdog, *r->interrupted != 0);
+}
+
+void
+attempt_run_free(StatementRun *run)
+{
+	pgsql_error_free(&run->err);
+	free(run->watchdog_reason);
+	memset(run, 0, sizeof *run);
+}
+
+cJSON *
+attempt_json(Runner *r, int n, int64_t lock_timeout_ms, int statement, const StatementRun *run)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "n", n);
+	cJSON_AddNumberToObject(o, "lock_timeout_ms", (double) lock_timeout_ms);
+	cJSON_AddStringToObject(o, "outcome", attempt_outcome_name(run->outcome));
+	if (run->err.sqlstate[0])
+		cJSON_AddStringToObject(o, "sqlstate", run->err.sqlstate);
+	else
+		cJSON_AddNullToObject(o, "sqlstate");
+	if (statement >= 0)
+		cJSON_AddNumberToObject(o, "statement", statement);
+	else
+		cJSON_AddNullToObject(o, "statement");
+	cJSON_AddNumberToObject(o, "waited_ms", (double) run->ms);
+	cJSON_AddNumberToObject(o, "slept_ms", 0);
+	if (run->err.message)
+		cJSON_AddStringToObject(o, "message", run->err.message);
+	if (run->watchdog_reason)
+		cJSON_AddStringToObject(o, "watchdog", run->watchdog_reason);
+	if (r->watcher) {
+		cJSON_AddNumberToObject(o, "max_queued", r->watcher->max_seen_queued);
+		cJSON_AddItemToObject(o, "blockers", blocker_list_json(&r->watcher->seen));
+	} else
+		cJSON_AddItemToObject(o, "blockers", cJSON_CreateArray());
+	return o;
+}
+
+void
+attempt_log_progress(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms,
+					 const StatementRun *run, int64_t sleep_ms)
+{
+	StrBuf sb = {0};
+	char lt[32];
+
+	duration_format(lock_timeout_ms, lt, sizeof lt);
+	strbuf_appendf(&sb, "[%d/%d] %s attempt %d/%d: lock_timeout %s", r->index, r->total, m->path,
+				   n, r->schedule.max_attempts, lt);
+	if (run->outcome == OUTCOME_APPLIED)
+		strbuf_appendf(&sb, ": applied in %lldms", (long long) run->ms);
+	else
+		strbuf_appendf(&sb, ": %s after %lldms", attempt_outcome_name(run->outcome),
+					   (long long) run->ms);
+	if (run->outcome != OUTCOME_APPLIED && r->watcher && r->watcher->seen.count > 0) {
+		for (size_t i = 0; i < r->watcher->seen.count; i++) {
+			char *d = blocker_describe(&r->watcher->seen.items[i]);
+
+			strbuf_appendf(&sb, "%s%s", i ? ", " : " … blocked by ", d);
+			free(d);
+		}
+	}
+	if (run->watchdog_reason)
+		strbuf_appendf(&sb, " (watchdog: %s)", run->watchdog_reason);
+	if (sleep_ms > 0)
+		strbuf_appendf(&sb, "; retrying in %lldms", (long long) sleep_ms);
+	log_info("%s", sb.data);
+	strbuf_free(&sb);
+}
+
+/* Line and column in the file of the 1-based character `position` of st's text. */
+static void
+error_location(const Statement *st, int position, int *line, int *column)
+{
+	int chars = 0;
+
+	*line = st->line;
+	*column = st->column;
+	if (position <= 0)
+		return;
+	for (const char *p = st->sql; *p; p++) {
+		if (((unsigned char) *p & 0xc0) != 0x80 && ++chars == position)
+			return;
+		if (*p == '\n') {
+			(*line)++;
+			*column = 1;
+		} else
+			(*column)++;
+	}
+}
+
+void
+attempt_log_error(const Migration *m, const Statement *st, const PgError *err)
+{
+	int line = 0, column = 0;
+
+	if (st)
+		error_location(st, err->position, &line, &column);
+	log_error("%s:%d:%d: %s [%s]%s%s%s%s", m->path, line, column, err->message,
+			  err->sqlstate[0] ? err->sqlstate : "client", err->detail ? "; detail: " : "",
+			  err->detail ? err->detail : "", err->hint ? "; hint: " : "",
+			  err->hint ? err->hint : "");
+}
+
+bool
+attempt_is_transaction_control(const Statement *st)
+{
+	const cJSON *ts = st->tree ? cJSON_GetObjectItemCaseSensitive(st->tree, "TransactionStmt") : NULL;
+	const cJSON *kind = ts ? cJSON_GetObjectItemCaseSensitive(ts, "kind") : NULL;
+	static const char *const kinds[] = {
+		"TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT",
+	};
+
+	if (!cJSON_IsString(kind))
+		return false;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kind->valuestring, kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Rolls back after a failed statement; a failed ROLLBACK means the connection broke. */
+static bool
+rollback(Runner *r)
+{
+	PgError err = {0};
+	bool ok = pgsql_exec(r->conn, "ROLLBACK", &err);
+
+	if (!ok) {
+		log_error("ROLLBACK failed: %s", err.message);
+		pgsql_error_free(&err);
+	}
+	return ok;
+}
+
+/*
+ * One attempt: BEGIN, SET LOCAL timeouts, the statements, the history row
+ * (its attempt log is `attempts` plus this one), COMMIT. Fills run (with
+ * the attempt's whole duration) and *failed_stmt.
+ */
+static void
+attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, const cJSON *attempts,
+			 int64_t started_ms, StatementRun *run, int *failed_stmt)
+{
+	int64_t start = attempt_now_ms();
+	PgError err = {0};
+	HistoryEntry e = {0};
+	cJSON *log_doc = NULL;
+
+	memset(run, 0, sizeof *run);
+	*failed_stmt = -1;
+	if (r->watcher)
+		watcher_begin(r->watcher, pgsql_backend_pid(r->conn));
+	if (!pgsql_exec(r->conn, "BEGIN", &run->err) ||
+		!attempt_set_timeout(r->conn, true, "lock_timeout", lock_timeout_ms, &run->err) ||
+		!attempt_set_timeout(r->conn, true, "statement_timeout", r->schedule.statement_timeout_ms,
+							 &run->err) ||
+		!attempt_set_timeout(r->conn, true, "idle_in_transaction_session_timeout",
+							 DEFAULT_IDLE_IN_TX_TIMEOUT_MS, &run->err)) {
+		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
+		goto failed;
+	}
+	for (size_t i = 0; i < m->nstmts; i++) {
+		const Statement *st = &m->stmts[i];
+
+		if (attempt_is_transaction_control(st)) {
+			if (n == 1)
+				log_info("%s:%d:%d: skipping %s: migsafe runs the migration in its own transaction",
+						 m->path, st->line, st->column, st->analysis.kind ? st->analysis.kind : "it");
+			continue;
+		}
+		attempt_run_statement(r, st->sql, run);
+		if (run->outcome != OUTCOME_APPLIED) {
+			*failed_stmt = (int) i;
+			goto failed;
+		}
+		attempt_run_free(run);
+	}
+
+	/* The history row commits with the migration, or not at all. */
+	run->ms = attempt_now_ms() - start;
+	log_doc = cJSON_Duplicate(attempts, true);
+	cJSON_AddItemToArray(log_doc, attempt_json(r, n, lock_timeout_ms, -1, run));
+	e.m = m;
+	e.status = HISTORY_APPLIED;
+	e.statements_done = (int) m->nstmts;
+	e.duration_ms = attempt_now_ms() - started_ms;
+	e.attempts = n;
+	e.attempt_log = log_doc;
+	if (!history_record(r->conn, r->history, &e, &run->err)) {
+		log_error("cannot record %s in the history table: %s", m->path, run->err.message);
+		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
+		goto failed;
+	}
+	if (!pgsql_exec(r->conn, "COMMIT", &run->err)) {
+		/* A failed COMMIT (a deferred constraint, say) has ended the transaction. */
+		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
+		run->ms = attempt_now_ms() - start;
+		cJSON_Delete(log_doc);
+		return;
+	}
+	run->outcome = OUTCOME_APPLIED;
+	run->ms = attempt_now_ms() - start;
+	cJSON_Delete(log_doc);
+	return;
+
+failed:
+	cJSON_Delete(log_doc);
+	if (pgsql_is_ok(r->conn) && pgsql_in_transaction(r->conn) && !rollback(r))
+		run->outcome = OUTCOME_CONNECTION;
+	run->ms = attempt_now_ms() - start;
+	pgsql_error_free(&err);
+}
+
+ApplyStatus
+attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report)
+{
+	cJSON *attempts = cJSON_AddArrayToObject(report, "attempts");
+	int64_t started = attempt_now_ms(), spent = 0;
+	ApplyStatus status = APPLY_GAVE_UP;
+
+	for (int n = 1;; n++) {
+		int64_t lt = retry_lock_timeout(&r->schedule, n), sleep_ms = 0;
+		StatementRun run;
+		int failed_stmt;
+		cJSON *aj;
+
+		if (!retry_may_attempt(&r->schedule, n, spent)) {
+			log_error("[%d/%d] %s: gave up after %d attempts and %llds of lock waits; nothing applied",
+					  r->index, r->total, m->path, n - 1, (long long) (spent / 1000));
+			status = APPLY_GAVE_UP;
+			break;
+		}
+		switch (precheck_before_attempt(r->conn, r->opts, m, report)) {
+		case PRECHECK_PROCEED:
+			break;
+		case PRECHECK_GAVE_UP:
+			status = APPLY_GAVE_UP;
+			goto done;
+		case PRECHECK_ERROR:
+			status = APPLY_CONNECTION;
+			goto done;
+		}
+		if (*r->interrupted) {
+			status = APPLY_INTERRUPTED;
+			break;
+		}
+
+		attempt_once(r, m, n, lt, attempts, started, &run, &failed_stmt);
+		aj = attempt_json(r, n, lt, failed_stmt, &run);
+		cJSON_AddItemToArray(attempts, aj);
+		spent += run.ms;
+
+		if (attempt_outcome_retryable(run.outcome) && n < r->schedule.max_attempts &&
+			spent < r->schedule.max_wait_ms) {
+			sleep_ms = retry_sleep(&r->schedule, n, retry_random());
+			if (sleep_ms > r->schedule.max_wait_ms - spent)
+				sleep_ms = r->schedule.max_wait_ms - spent;
+			cJSON_ReplaceItemInObjectCaseSensitive(aj, "slept_ms", cJSON_CreateNumber((double) sleep_ms));
+		}
+		attempt_log_progress(r, m, n, lt, &run, sleep_ms);
+
+		if (run.outcome == OUTCOME_APPLIED)
+			status = APPLY_APPLIED;
+		else if (run.outcome == OUTCOME_INTERRUPTED || *r->interrupted)
+			status = APPLY_INTERRUPTED;
+		else if (run.outcome == OUTCOME_CONNECTION) {
+			log_error("%s: connection lost: %s", m->path, run.err.message ? run.err.message : "");
+			status = APPLY_CONNECTION;
+		} else if (!attempt_outcome_retryable(run.outcome)) {
+			attempt_log_error(m, failed_stmt >= 0 ? &m->stmts[failed_stmt] : NULL, &run.err);
+			status = APPLY_FAILED;
+		}
+		attempt_run_free(&run);
+		if (status != APPLY_GAVE_UP)
+			break;
+		if (!attempt_sleep(r, sleep_ms)) {
+			status = APPLY_INTERRUPTED;
+			break;
+		}
+		spent += sleep_ms;
+	}
+done:
+	cJSON_AddNumberToObject(report, "duration_ms", (double) (attempt_now_ms() - started));
+	return status;
+}
