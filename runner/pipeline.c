@@ -9,6 +9,7 @@
 #include "defaults.h"
 #include "loader.h"
 #include "log.h"
+#include "rules.h"
 #include "since.h"
 
 /* Reads all of stdin into one migration. */
@@ -57,10 +58,15 @@ void
 pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
 {
 	AnalyzeContext *ctx = analyze_context_new(opts->schema, pg_version);
+	RulesOptions rules = {
+		.pg_version = analyze_context_pg_version(ctx),
+		.applied_by_other = opts->applied_by_other,
+	};
 
 	for (size_t i = 0; i < l->count; i++) {
 		analyze_context_begin_migration(ctx);
 		analyze_migration(ctx, l->items[i]);
+		rules_check_migration(&rules, l->items[i]);
 	}
 	analyze_context_free(ctx);
 }

@@ -1,0 +1,363 @@
+/*
+ * rules_hygiene.c — column types and habits that cost later: json, varchar(n),
+ * char(n), timestamp, int keys, unordered enum values, long identifiers,
+ * DDL that cannot be re-run.
+ */
+#include "rules_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgfacts.h"
+
+/* Looks at one column definition (colname may come from ALTER COLUMN ... TYPE). */
+typedef void (*ColumnCheck)(RuleCtx *ctx, const char *colname, const cJSON *coldef);
+
+/*
+ * Calls check for every column the statement defines or retypes: CREATE
+ * TABLE elements, ALTER TABLE ... ADD COLUMN and ALTER COLUMN ... TYPE.
+ */
+static void
+each_column(RuleCtx *ctx, ColumnCheck check)
+{
+	const cJSON *item;
+
+	if (strcmp(ctx->tag, "CreateStmt") == 0) {
+		cJSON_ArrayForEach(item, pgnode_list(ctx->body, "tableElts")) {
+			const cJSON *col = pgnode_as(item, "ColumnDef");
+
+			if (col)
+				check(ctx, pgnode_str(col, "colname"), col);
+		}
+		return;
+	}
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+		const cJSON *col = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+
+		if (col && rule_cmd_is(cmd, "AT_AddColumn"))
+			check(ctx, pgnode_str(col, "colname"), col);
+		else if (col && rule_cmd_is(cmd, "AT_AlterColumnType"))
+			check(ctx, pgnode_str(cmd, "name"), col);
+	}
+}
+
+/* The TypeName body of a column definition. */
+static const cJSON *
+column_type(const cJSON *coldef)
+{
+	return cJSON_GetObjectItemCaseSensitive(coldef, "typeName");
+}
+
+/*
+ * True when a column's type is PostgreSQL's built-in `name`: written bare
+ * or as pg_catalog.name (the grammar qualifies SQL-standard spellings).
+ */
+static bool
+type_is(const cJSON *coldef, const char *name)
+{
+	const cJSON *names = pgnode_list(column_type(coldef), "names");
+	int n = pgnode_list_len(names);
+
+	if (n == 0 || strcmp(pgnode_name_at(names, n - 1), name) != 0)
+		return false;
+	return n == 1 || (n == 2 && strcmp(pgnode_name_at(names, 0), "pg_catalog") == 0);
+}
+
+static const char *
+col_or_placeholder(const char *colname)
+{
+	return colname ? colname : "<column>";
+}
+
+static void
+column_json(RuleCtx *ctx, const char *colname, const cJSON *coldef)
+{
+	if (!type_is(coldef, "json"))
+		return;
+	rule_report(ctx, rule_location(column_type(coldef)),
+				xasprintf("column \"%s\" is json: stored as text and re-parsed on every access, it "
+						  "has no equality operator (DISTINCT, UNIQUE, GROUP BY fail) and no GIN "
+						  "indexing", col_or_placeholder(colname)),
+				xasprintf("Use jsonb: %s jsonb (keep json only to preserve key order and "
+						  "duplicate keys).", col_or_placeholder(colname)));
+}
+
+void
+check_prefer_jsonb(RuleCtx *ctx)
+{
+	each_column(ctx, column_json);
+}
+
+static void
+column_varchar(RuleCtx *ctx, const char *colname, const cJSON *coldef)
+{
+	const cJSON *mods = pgnode_list(column_type(coldef), "typmods");
+	int n = 0;
+
+	if (!type_is(coldef, "varchar") || mods == NULL)
+		return;
+	pgnode_const_int(cJSON_GetArrayItem(mods, 0), &n);
+	rule_report(ctx, rule_location(column_type(coldef)),
+				xasprintf("column \"%s\" is varchar(%d): raising the limit later is cheap, but "
+						  "lowering it rewrites the table, and the limit is rarely the real rule",
+						  col_or_placeholder(colname), n),
+				xasprintf("Use text with a CHECK that can be changed with NOT VALID + VALIDATE:\n"
+						  "  %s text CHECK (char_length(%s) <= %d)",
+						  col_or_placeholder(colname), col_or_placeholder(colname), n));
+}
+
+void
+check_prefer_text_over_varchar(RuleCtx *ctx)
+{
+	each_column(ctx, column_varchar);
+}
+
+static void
+column_char(RuleCtx *ctx, const char *colname, const cJSON *coldef)
+{
+	if (!type_is(coldef, "bpchar"))
+		return;
+	rule_report(ctx, rule_location(column_type(coldef)),
+				xasprintf("column \"%s\" is char(n): values are padded with spaces, comparisons "
+						  "ignore trailing spaces, and it is never faster than text",
+						  col_or_placeholder(colname)),
+				xasprintf("Use text (or varchar) with a CHECK on the length:\n"
+						  "  %s text CHECK (char_length(%s) = <n>)",
+						  col_or_placeholder(colname), col_or_placeholder(colname)));
+}
+
+void
+check_prefer_text_over_char(RuleCtx *ctx)
+{
+	each_column(ctx, column_char);
+}
+
+static void
+column_timestamp(RuleCtx *ctx, const char *colname, const cJSON *coldef)
+{
+	if (!type_is(coldef, "timestamp"))
+		return;
+	rule_report(ctx, rule_location(column_type(coldef)),
+				xasprintf("column \"%s\" is timestamp without time zone: it stores wall-clock "
+						  "time, so the same instant written by sessions in different time zones "
+						  "(or across a DST change) gets different values",
+						  col_or_placeholder(colname)),
+				xasprintf("Use timestamptz, which stores the instant:\n  %s timestamptz",
+						  col_or_placeholder(colname)));
+}
+
+void
+check_prefer_timestamptz(RuleCtx *ctx)
+{
+	each_column(ctx, column_timestamp);
+}
+
+/* 32-bit and 16-bit integer types, as the grammar spells them, and their serials. */
+static const char *const small_int_types[] = {
+	"int4", "int2", "integer", "smallint", "serial", "serial4", "smallserial", "serial2", NULL
+};
+
+static bool
+type_is_small_int(const cJSON *coldef)
+{
+	for (int i = 0; small_int_types[i]; i++)
+		if (type_is(coldef, small_int_types[i]))
+			return true;
+	return false;
+}
+
+static void
+report_int_key(RuleCtx *ctx, const char *colname, const cJSON *coldef)
+{
+	rule_report(ctx, rule_location(column_type(coldef)),
+				xasprintf("primary key \"%s\" is %s: it runs out after about 2 billion (or 32,767) "
+						  "ids, and changing it to bigint later rewrites the table and every "
+						  "referencing one", col_or_placeholder(colname),
+						  rule_type_name(column_type(coldef))),
+				xasprintf("Use bigint from the start:\n"
+						  "  %s bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+						  col_or_placeholder(colname)));
+}
+
+static void
+column_int_key(RuleCtx *ctx, const char *colname, const cJSON *coldef)
+{
+	if (rule_column_constraint(coldef, "CONSTR_PRIMARY") && type_is_small_int(coldef))
+		report_int_key(ctx, colname, coldef);
+}
+
+/* The ColumnDef called name among a CREATE TABLE's elements, or NULL. */
+static const cJSON *
+find_column(const cJSON *elts, const char *name)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, elts) {
+		const cJSON *col = pgnode_as(item, "ColumnDef");
+		const char *n = pgnode_str(col, "colname");
+
+		if (n && name && strcmp(n, name) == 0)
+			return col;
+	}
+	return NULL;
+}
+
+void
+check_prefer_bigint_primary_key(RuleCtx *ctx)
+{
+	const cJSON *item, *elts;
+
+	each_column(ctx, column_int_key);
+	if (strcmp(ctx->tag, "CreateStmt") != 0)
+		return;
+	/* table constraint PRIMARY KEY (id): a single key column defined in the same statement */
+	elts = pgnode_list(ctx->body, "tableElts");
+	cJSON_ArrayForEach(item, elts) {
+		const cJSON *con = pgnode_as(item, "Constraint");
+		const char *t = pgnode_str(con, "contype");
+		const cJSON *keys = pgnode_list(con, "keys");
+		const cJSON *col;
+
+		if (t == NULL || strcmp(t, "CONSTR_PRIMARY") != 0 || pgnode_list_len(keys) != 1)
+			continue;
+		col = find_column(elts, pgnode_name_at(keys, 0));
+		if (col && type_is_small_int(col))
+			report_int_key(ctx, pgnode_name_at(keys, 0), col);
+	}
+}
+
+void
+check_enum_value_without_position(RuleCtx *ctx)
+{
+	const char *type;
+
+	if (strcmp(ctx->tag, "AlterEnumStmt") != 0 || pgnode_str(ctx->body, "oldVal") ||
+		pgnode_str(ctx->body, "newVal") == NULL || pgnode_str(ctx->body, "newValNeighbor"))
+		return;
+	type = pgnode_last_name(pgnode_list(ctx->body, "typeName"));
+	rule_report(ctx, -1,
+				xasprintf("ALTER TYPE %s ADD VALUE '%s' appends the value after all others: enum "
+						  "values sort and compare by position, not by name",
+						  type ? type : "<type>", pgnode_str(ctx->body, "newVal")),
+				xasprintf("Say where it goes when order matters:\n"
+						  "  ALTER TYPE %s ADD VALUE '%s' BEFORE '<existing value>';",
+						  type ? type : "<type>", pgnode_str(ctx->body, "newVal")));
+}
+
+/* Keys of parse-tree nodes whose string value names a new or referenced object. */
+static const char *const identifier_keys[] = {
+	"relname", "colname", "idxname", "conname", "newname", "trigname", "policy_name",
+	"schemaname", "indexname", "subname", NULL
+};
+
+#define NAMEDATALEN_MAX 63
+
+/* Reports every identifier of node longer than PostgreSQL keeps, once each (seen). */
+static void
+long_identifiers(RuleCtx *ctx, const cJSON *node, int location, StrList *seen)
+{
+	const cJSON *child;
+	int here = rule_location(node);
+
+	if (here >= 0)
+		location = here;
+	cJSON_ArrayForEach(child, node) {
+		bool key = false;
+
+		for (int i = 0; child->string && identifier_keys[i]; i++)
+			key = key || strcmp(child->string, identifier_keys[i]) == 0;
+		if (key && cJSON_IsString(child) && strlen(child->valuestring) > NAMEDATALEN_MAX &&
+			!strlist_contains(seen, child->valuestring)) {
+			strlist_add(seen, child->valuestring);
+			rule_report(ctx, location,
+						xasprintf("identifier \"%s\" is %zu bytes: PostgreSQL silently truncates "
+								  "it to 63 (\"%.63s\"), so names sharing those 63 bytes collide "
+								  "and tools comparing names see a different one",
+								  child->valuestring, strlen(child->valuestring),
+								  child->valuestring),
+						xstrdup("Choose a name of at most 63 bytes."));
+		}
+		if (cJSON_IsObject(child) || cJSON_IsArray(child))
+			long_identifiers(ctx, child, location, seen);
+	}
+}
+
+void
+check_identifier_too_long(RuleCtx *ctx)
+{
+	StrList seen = {0};
+
+	long_identifiers(ctx, ctx->body, -1, &seen);
+	strlist_free(&seen);
+}
+
+/* A statement type and the flag that makes it safe to run twice. */
+typedef struct IdempotentFlag {
+	const char *tag;
+	const char *flag;
+	const char *spelling;    /* what to write */
+} IdempotentFlag;
+
+static const IdempotentFlag idempotent_flags[] = {
+	{"CreateStmt", "if_not_exists", "CREATE TABLE IF NOT EXISTS"},
+	{"CreateTableAsStmt", "if_not_exists", "CREATE TABLE IF NOT EXISTS ... AS"},
+	{"IndexStmt", "if_not_exists", "CREATE INDEX IF NOT EXISTS"},
+	{"CreateSeqStmt", "if_not_exists", "CREATE SEQUENCE IF NOT EXISTS"},
+	{"CreateSchemaStmt", "if_not_exists", "CREATE SCHEMA IF NOT EXISTS"},
+	{"CreateExtensionStmt", "if_not_exists", "CREATE EXTENSION IF NOT EXISTS"},
+	{"DropStmt", "missing_ok", "DROP ... IF EXISTS"},
+	{"ViewStmt", "replace", "CREATE OR REPLACE VIEW"},
+	{"CreateFunctionStmt", "replace", "CREATE OR REPLACE FUNCTION"},
+	{"CreateTrigStmt", "replace", "CREATE OR REPLACE TRIGGER"},
+	{NULL, NULL, NULL}
+};
+
+/* ALTER TABLE sub-commands that take IF [NOT] EXISTS (their missing_ok flag). */
+static const char *const idempotent_cmds[][2] = {
+	{"AT_AddColumn", "ADD COLUMN IF NOT EXISTS"},
+	{"AT_DropColumn", "DROP COLUMN IF EXISTS"},
+	{"AT_DropConstraint", "DROP CONSTRAINT IF EXISTS"},
+	{NULL, NULL}
+};
+
+static void
+report_not_idempotent(RuleCtx *ctx, const char *spelling)
+{
+	rule_report(ctx, -1,
+				xasprintf("%s without IF [NOT] EXISTS in a migration that does not run in a "
+						  "transaction: when a later statement fails, the statements before it "
+						  "stay applied and re-running the file fails here",
+						  ctx->st->analysis.kind ? ctx->st->analysis.kind : ctx->tag),
+				xasprintf("Write %s so the file can be run again after a partial failure.",
+						  spelling));
+}
+
+void
+check_non_idempotent_ddl(RuleCtx *ctx)
+{
+	const cJSON *item;
+
+	if (ctx->m->transactional || ctx->tx[ctx->st->index] >= 0)
+		return;
+	/* CONCURRENTLY: IF NOT EXISTS would keep an invalid index (see the index rules) */
+	if (strcmp(ctx->tag, "IndexStmt") == 0 && pgnode_bool(ctx->body, "concurrent"))
+		return;
+	for (int i = 0; idempotent_flags[i].tag; i++) {
+		if (strcmp(ctx->tag, idempotent_flags[i].tag) == 0) {
+			if (!pgnode_bool(ctx->body, idempotent_flags[i].flag))
+				report_not_idempotent(ctx, idempotent_flags[i].spelling);
+			return;
+		}
+	}
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+
+		for (int i = 0; idempotent_cmds[i][0]; i++) {
+			if (rule_cmd_is(cmd, idempotent_cmds[i][0]) && !pgnode_bool(cmd, "missing_ok")) {
+				report_not_idempotent(ctx, idempotent_cmds[i][1]);
+				return;
+			}
+		}
+	}
+}

@@ -1,0 +1,513 @@
+/*
+ * rules_rewrite.c — statements that rewrite a table or scan all of it while
+ * holding a lock the application waits for.
+ */
+#include "rules_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgfacts.h"
+
+/* The ColumnDef body of an ADD COLUMN command node, or NULL. */
+static const cJSON *
+added_column(const cJSON *item)
+{
+	const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+
+	if (!rule_cmd_is(cmd, "AT_AddColumn"))
+		return NULL;
+	return pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+}
+
+/* The Constraint body of an ADD CONSTRAINT command node of type contype, or NULL. */
+static const cJSON *
+added_constraint(const cJSON *item, const char *contype)
+{
+	const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+	const cJSON *con;
+	const char *t;
+
+	if (!rule_cmd_is(cmd, "AT_AddConstraint"))
+		return NULL;
+	con = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "Constraint");
+	t = pgnode_str(con, "contype");
+	return t && strcmp(t, contype) == 0 ? con : NULL;
+}
+
+/* A name for messages; "<name>" when the SQL gave none. */
+static const char *
+or_placeholder(const char *name)
+{
+	return name ? name : "<name>";
+}
+
+/* The names of a list of String nodes joined with ", " (caller frees). */
+static char *
+names_joined(const cJSON *list)
+{
+	StrBuf sb = {0};
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, list) {
+		const char *n = pgnode_sval(item);
+
+		if (n)
+			strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", n);
+	}
+	if (sb.data == NULL)
+		strbuf_append(&sb, "<columns>");
+	return strbuf_detach(&sb);
+}
+
+void
+check_adding_column_volatile_default(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	bool fast = pgfacts_has(ctx->opts->pg_version, PGFACT_FAST_DEFAULT);
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *col = added_column(item);
+		const cJSON *def = rule_column_constraint(col, "CONSTR_DEFAULT");
+		const char *name = or_placeholder(pgnode_str(col, "colname"));
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+		bool vol;
+
+		if (def == NULL)
+			continue;
+		vol = rule_expr_volatile(cJSON_GetObjectItemCaseSensitive(def, "raw_expr"));
+		if (fast && !vol)
+			continue;
+		rule_report(ctx, rule_location(col),
+					xasprintf("ADD COLUMN \"%s\" with %s rewrites every row of %s while holding "
+							  "%s, which blocks %s until the rewrite ends", name,
+							  vol ? "a volatile default (evaluated per row)" :
+							  "a default (PostgreSQL before 11 stores it in every row)",
+							  rel, lockmode_name(mode), lockmode_blocks(mode)),
+					xasprintf("Add the column without a default, give new rows the default, then "
+							  "fill existing rows in batches outside this migration:\n"
+							  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
+							  "  ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <expression>;\n"
+							  "  UPDATE %s SET %s = <expression> WHERE <key range>;  -- per batch",
+							  rel, name, rel, name, rel, name));
+	}
+	free(rel);
+}
+
+void
+check_changing_column_type(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	/* binary-coercible changes (varchar(10) to varchar(20), to text) rewrite nothing */
+	if (!rule_rewrites(ctx, rel) && ctx->st->analysis.known) {
+		free(rel);
+		return;
+	}
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+		const cJSON *col = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+		const char *name = or_placeholder(pgnode_str(cmd, "name"));
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (!rule_cmd_is(cmd, "AT_AlterColumnType"))
+			continue;
+		rule_report(ctx, rule_location(col),
+					xasprintf("ALTER COLUMN \"%s\" TYPE %s rewrites %s and rebuilds its indexes "
+							  "while holding %s, which blocks %s until it ends; code that reads or "
+							  "writes the old type may break", name,
+							  rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName")),
+							  rel, lockmode_name(mode), lockmode_blocks(mode)),
+					xasprintf("Change the type in steps: add a new column of the new type, keep it "
+							  "in sync with a trigger, backfill it in batches, switch the code to "
+							  "it, then drop the old one:\n"
+							  "  ALTER TABLE %s ADD COLUMN %s_new <new type>;\n"
+							  "  -- trigger + batched UPDATE %s SET %s_new = %s, then switch reads\n"
+							  "  ALTER TABLE %s DROP COLUMN %s;  -- in a later migration\n"
+							  "Changes PostgreSQL can do without a rewrite (varchar(n) to a larger "
+							  "n or to text, numeric to a larger precision) need none of this.",
+							  rel, name, rel, name, name, rel, name));
+	}
+	free(rel);
+}
+
+void
+check_setting_not_null(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	bool from_check = pgfacts_has(ctx->opts->pg_version, PGFACT_NOT_NULL_FROM_CHECK);
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	/* a valid CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan: no finding */
+	if (!rule_scans(ctx, rel) && ctx->st->analysis.known) {
+		free(rel);
+		return;
+	}
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+		const char *name = or_placeholder(pgnode_str(cmd, "name"));
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (!rule_cmd_is(cmd, "AT_SetNotNull"))
+			continue;
+		rule_report(ctx, -1,
+					xasprintf("SET NOT NULL on \"%s\" scans all of %s while holding %s, which "
+							  "blocks %s until the scan ends", name, rel, lockmode_name(mode),
+							  lockmode_blocks(mode)),
+					from_check ?
+					xasprintf("Prove the column has no NULLs with a constraint validated without "
+							  "the strong lock, then SET NOT NULL skips the scan:\n"
+							  "  ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID;\n"
+							  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_not_null;  -- own transaction\n"
+							  "  ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n"
+							  "  ALTER TABLE %s DROP CONSTRAINT %s_not_null;",
+							  rel, name, name, rel, name, rel, name, rel, name) :
+					xasprintf("Before PostgreSQL 12 SET NOT NULL always scans; keep a validated "
+							  "CHECK instead:\n"
+							  "  ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID;\n"
+							  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_not_null;  -- own transaction",
+							  rel, name, name, rel, name));
+	}
+	free(rel);
+}
+
+void
+check_adding_check_constraint(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *con = added_constraint(item, "CONSTR_CHECK");
+		const char *name = or_placeholder(pgnode_str(con, "conname"));
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (con == NULL || pgnode_bool(con, "skip_validation"))
+			continue;
+		rule_report(ctx, rule_location(con),
+					xasprintf("ADD CONSTRAINT %s CHECK validates every row of %s while holding %s, "
+							  "which blocks %s until the scan ends", name, rel,
+							  lockmode_name(mode), lockmode_blocks(mode)),
+					xasprintf("Add it NOT VALID (new rows are checked at once), then validate it "
+							  "in its own transaction under ShareUpdateExclusiveLock, which lets "
+							  "reads and writes go on:\n"
+							  "  ALTER TABLE %s ADD CONSTRAINT %s CHECK (...) NOT VALID;\n"
+							  "  ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+							  rel, name, rel, name));
+	}
+	free(rel);
+}
+
+/* Reports one foreign key (constraint body con) added to table rel. */
+static void
+report_foreign_key(RuleCtx *ctx, const char *rel, const cJSON *con, const char *column)
+{
+	const cJSON *pk = cJSON_GetObjectItemCaseSensitive(con, "pktable");
+	char *ref = rule_relation(ctx, pk);
+	const char *name = or_placeholder(pgnode_str(con, "conname"));
+	LockMode mode = rule_lock_on(ctx, rel, LOCK_SHARE_ROW_EXCLUSIVE);
+	char *cols = column ? xstrdup(column) : names_joined(pgnode_list(con, "fk_attrs"));
+
+	rule_report(ctx, rule_location(con),
+				xasprintf("FOREIGN KEY %s on %s (%s) references %s: validating it reads every row of "
+						  "%s while holding %s on both tables, which blocks %s on them until it ends",
+						  name, rel, cols, ref, rel, lockmode_name(mode), lockmode_blocks(mode)),
+				column ?
+				xasprintf("Add the column first, then the foreign key NOT VALID, then validate it in "
+						  "its own transaction (ShareUpdateExclusiveLock; reads and writes go on):\n"
+						  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
+						  "  ALTER TABLE %s ADD CONSTRAINT %s_fkey FOREIGN KEY (%s) REFERENCES %s NOT VALID;\n"
+						  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_fkey;",
+						  rel, cols, rel, cols, cols, ref, rel, cols) :
+				xasprintf("Add it NOT VALID (new rows are checked at once), then validate it in its "
+						  "own transaction (ShareUpdateExclusiveLock; reads and writes go on):\n"
+						  "  ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s NOT VALID;\n"
+						  "  ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						  rel, name, cols, ref, rel, name));
+	free(cols);
+	free(ref);
+}
+
+void
+check_adding_foreign_key(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *con = added_constraint(item, "CONSTR_FOREIGN");
+		const cJSON *col = added_column(item);
+
+		if (con && !pgnode_bool(con, "skip_validation"))
+			report_foreign_key(ctx, rel, con, NULL);
+		con = rule_column_constraint(col, "CONSTR_FOREIGN");
+		if (con)
+			report_foreign_key(ctx, rel, con, or_placeholder(pgnode_str(col, "colname")));
+	}
+	free(rel);
+}
+
+/* Reports a UNIQUE or PRIMARY KEY (body con) that builds its index under the table's lock. */
+static void
+report_unique(RuleCtx *ctx, const char *rel, const cJSON *con, const char *column)
+{
+	bool pk = strcmp(pgnode_str(con, "contype"), "CONSTR_PRIMARY") == 0;
+	const char *what = pk ? "PRIMARY KEY" : "UNIQUE";
+	const char *name = or_placeholder(pgnode_str(con, "conname"));
+	char *cols = column ? xstrdup(column) : names_joined(pgnode_list(con, "keys"));
+	LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+	rule_report(ctx, rule_location(con),
+				xasprintf("%s (%s) on %s builds a unique index over every row while holding %s, "
+						  "which blocks %s until the build ends", what, cols, rel,
+						  lockmode_name(mode), lockmode_blocks(mode)),
+				xasprintf("Build the index without blocking writes, then attach it as the "
+						  "constraint (a short catalog change):\n"
+						  "  CREATE UNIQUE INDEX CONCURRENTLY %s_idx ON %s (%s);  -- no transaction\n"
+						  "  ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s_idx;%s",
+						  column ? column : name, rel, cols, rel, name, what,
+						  column ? column : name,
+						  pk ? "\nThe columns must already be NOT NULL (see setting-not-null)." : ""));
+	free(cols);
+}
+
+void
+check_adding_unique_constraint(RuleCtx *ctx)
+{
+	static const char *const kinds[] = {"CONSTR_UNIQUE", "CONSTR_PRIMARY"};
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		for (int k = 0; k < 2; k++) {
+			const cJSON *con = added_constraint(item, kinds[k]);
+			const cJSON *col = added_column(item);
+
+			if (con && pgnode_str(con, "indexname") == NULL)
+				report_unique(ctx, rel, con, NULL);
+			con = rule_column_constraint(col, kinds[k]);
+			if (con)
+				report_unique(ctx, rel, con, or_placeholder(pgnode_str(col, "colname")));
+		}
+	}
+	free(rel);
+}
+
+void
+check_adding_exclusion_constraint(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *con = added_constraint(item, "CONSTR_EXCLUSION");
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (con == NULL)
+			continue;
+		rule_report(ctx, rule_location(con),
+					xasprintf("EXCLUDE constraint %s on %s builds its index over every row while "
+							  "holding %s, which blocks %s until the build ends",
+							  or_placeholder(pgnode_str(con, "conname")), rel,
+							  lockmode_name(mode), lockmode_blocks(mode)),
+					xasprintf("PostgreSQL cannot build an exclusion constraint concurrently nor "
+							  "attach one USING INDEX. Add it when the table is created, or to a "
+							  "new copy of %s that you fill in batches and swap in with RENAME; if "
+							  "equality is all you need, use CREATE UNIQUE INDEX CONCURRENTLY.",
+							  rel));
+	}
+	free(rel);
+}
+
+void
+check_adding_stored_generated_column(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *col = added_column(item);
+		const char *name = or_placeholder(pgnode_str(col, "colname"));
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (rule_column_constraint(col, "CONSTR_GENERATED") == NULL)
+			continue;
+		rule_report(ctx, rule_location(col),
+					xasprintf("ADD COLUMN \"%s\" GENERATED ALWAYS AS (...) STORED computes and "
+							  "writes the value for every row of %s while holding %s, which blocks "
+							  "%s until the rewrite ends", name, rel, lockmode_name(mode),
+							  lockmode_blocks(mode)),
+					xasprintf("Add a plain column, fill it for new rows with a trigger and for old "
+							  "rows in batches, or compute the value at query time (a view or an "
+							  "expression index):\n"
+							  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
+							  "  -- BEFORE INSERT OR UPDATE trigger setting %s, then batched UPDATEs",
+							  rel, name, name));
+	}
+	free(rel);
+}
+
+void
+check_adding_serial_column(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *col = added_column(item);
+		const char *type = rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName"));
+		const char *name = or_placeholder(pgnode_str(col, "colname"));
+		bool identity = rule_column_constraint(col, "CONSTR_IDENTITY") != NULL;
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (col == NULL || (!identity && pgfacts_serial_base(type) == NULL))
+			continue;
+		rule_report(ctx, rule_location(col),
+					xasprintf("ADD COLUMN \"%s\" %s draws a sequence value for every existing row "
+							  "of %s, rewriting it while holding %s, which blocks %s until the "
+							  "rewrite ends", name, identity ? "GENERATED AS IDENTITY" : type, rel,
+							  lockmode_name(mode), lockmode_blocks(mode)),
+					xasprintf("Add a nullable column, give new rows sequence values, backfill old "
+							  "rows in batches, then make it NOT NULL (see setting-not-null):\n"
+							  "  CREATE SEQUENCE %s_%s_seq;\n"
+							  "  ALTER TABLE %s ADD COLUMN %s bigint;\n"
+							  "  ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s_%s_seq');\n"
+							  "  UPDATE %s SET %s = nextval('%s_%s_seq') WHERE %s IS NULL AND <key range>;",
+							  rel, name, rel, name, rel, name, rel, name, rel, name, rel, name,
+							  name));
+	}
+	free(rel);
+}
+
+void
+check_set_logged_unlogged(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+		bool logged = rule_cmd_is(cmd, "AT_SetLogged");
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+		if (!logged && !rule_cmd_is(cmd, "AT_SetUnLogged"))
+			continue;
+		rule_report(ctx, -1,
+					xasprintf("SET %s rewrites all of %s%s while holding %s, which blocks %s until "
+							  "the rewrite ends", logged ? "LOGGED" : "UNLOGGED", rel,
+							  logged ? " and writes it all to the WAL" : "",
+							  lockmode_name(mode), lockmode_blocks(mode)),
+					xasprintf("There is no online way to change persistence: create a new %s table, "
+							  "copy the rows in batches, and swap the names in one short "
+							  "transaction (ALTER TABLE %s RENAME TO ...), or do it in a "
+							  "maintenance window.", logged ? "logged" : "unlogged", rel));
+	}
+	free(rel);
+}
+
+/* True when a VACUUM's options include FULL. */
+static bool
+vacuum_is_full(const cJSON *body)
+{
+	const cJSON *opt;
+
+	cJSON_ArrayForEach(opt, pgnode_list(body, "options")) {
+		const char *name = pgnode_str(pgnode_as(opt, "DefElem"), "defname");
+
+		if (name && strcmp(name, "full") == 0)
+			return true;
+	}
+	return false;
+}
+
+void
+check_vacuum_full(RuleCtx *ctx)
+{
+	const cJSON *item;
+	bool any = false;
+
+	if (strcmp(ctx->tag, "VacuumStmt") != 0 || !pgnode_bool(ctx->body, "is_vacuumcmd") ||
+		!vacuum_is_full(ctx->body))
+		return;
+	cJSON_ArrayForEach(item, pgnode_list(ctx->body, "rels")) {
+		const cJSON *rv = cJSON_GetObjectItemCaseSensitive(pgnode_as(item, "VacuumRelation"),
+														   "relation");
+		char *rel;
+
+		if (rv == NULL)
+			continue;
+		any = true;
+		if (rule_is_new(ctx, rv))
+			continue;
+		rel = rule_relation(ctx, rv);
+		rule_report(ctx, rule_location(rv),
+					xasprintf("VACUUM FULL rewrites all of %s while holding %s, which blocks %s "
+							  "until the rewrite ends", rel, lockmode_name(LOCK_ACCESS_EXCLUSIVE),
+							  lockmode_blocks(LOCK_ACCESS_EXCLUSIVE)),
+					xasprintf("Use plain VACUUM %s (it takes ShareUpdateExclusiveLock and lets "
+							  "reads and writes go on), or compact the table online with "
+							  "pg_repack or pg_squeeze.", rel));
+		free(rel);
+	}
+	if (!any)
+		rule_report(ctx, -1,
+					xasprintf("VACUUM FULL without a table rewrites every table of the database, "
+							  "each under %s, which blocks %s",
+							  lockmode_name(LOCK_ACCESS_EXCLUSIVE),
+							  lockmode_blocks(LOCK_ACCESS_EXCLUSIVE)),
+					xstrdup("Use plain VACUUM, or pg_repack / pg_squeeze on the tables that need "
+							"compacting."));
+}
+
+void
+check_cluster(RuleCtx *ctx)
+{
+	const cJSON *rv;
+	char *rel;
+
+	if (strcmp(ctx->tag, "ClusterStmt") != 0)
+		return;
+	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
+	if (rv && rule_is_new(ctx, rv))
+		return;
+	rel = rv ? rule_relation(ctx, rv) : xstrdup("every previously clustered table");
+	rule_report(ctx, rule_location(rv),
+				xasprintf("CLUSTER rewrites %s in index order while holding %s, which blocks %s "
+						  "until the rewrite ends", rel, lockmode_name(LOCK_ACCESS_EXCLUSIVE),
+						  lockmode_blocks(LOCK_ACCESS_EXCLUSIVE)),
+				xstrdup("Reorder the table online with pg_repack (--order-by) or pg_squeeze, or "
+						"run CLUSTER in a maintenance window outside the migrations."));
+	free(rel);
+}
