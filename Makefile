@@ -32,7 +32,7 @@ MAIN_OBJ := $(BUILD)/runner/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test test-unit test-e2e test-sanitize test-valgrind install clean bench fuzz
+.PHONY: all deps demo test test-unit test-e2e test-sanitize test-valgrind test-slow install clean bench fuzz fuzz-build
 
 all: $(BUILD)/migsafe
 
@@ -60,7 +60,7 @@ test-e2e: $(BUILD)/migsafe
 test: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory test-unit
-	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-e2e PYTEST_ARGS="$(PYTEST_ARGS) -m 'not slow'"
 
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps
@@ -68,6 +68,37 @@ test-sanitize: deps
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 		PYTEST_ARGS="$(PYTEST_ARGS) -m 'not slow'" all test-unit test-e2e
+
+# Reliability tests marked slow (kill -9, restarts, concurrent runners); run by .ci/run.
+test-slow: all
+	MIGSAFE_BIN=$(abspath $(BUILD)/migsafe) ci/pg-temp run -- \
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m slow tests/e2e $(PYTEST_ARGS)
+
+# A subset of commands under valgrind (tests/valgrind.sh): no invalid access, no leak.
+test-valgrind: all
+	MIGSAFE_BIN=$(abspath $(BUILD)/migsafe) ci/pg-temp run -- tests/valgrind.sh
+
+# libFuzzer targets (fuzz/fuzz_*.c), built with clang, ASan and UBSan, each run
+# FUZZ_SECONDS seconds on seeds from migrations-example and ../shared/corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzzers/%)
+
+$(BUILD)/fuzzers/%: fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(LIB_OBJ) -o $@ $(ALL_LDFLAGS) $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh build/fuzz
+
+# Side-by-side benchmarks against squawk, dbmate and psql (bench/RESULTS.md).
+bench: deps all
+	bench/run.sh
 
 demo: deps all
 	@ci/demo.sh

@@ -34,7 +34,7 @@ duration_parse(const char *text, int64_t *ms)
 		return false;
 	errno = 0;
 	value = strtod(text, &end);
-	if (errno != 0 || value < 0 || value > 1e12)
+	if (errno != 0 || value < 0)
 		return false;
 	while (*end == ' ')
 		end++;
@@ -50,7 +50,10 @@ duration_parse(const char *text, int64_t *ms)
 		if (!found)
 			return false;
 	}
-	*ms = (int64_t) (value * (double) scale / 1000.0 + 0.5);
+	value = value * (double) scale / 1000.0;
+	if (!(value < (double) DURATION_MAX_MS + 0.5))
+		return false;           /* overflowed int64 before (found by fuzz/fuzz_duration.c) */
+	*ms = (int64_t) (value + 0.5);
 	return true;
 }
 
