@@ -53,6 +53,7 @@ static void refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode
 static void refine_cluster_on(AlterState *st, const cJSON *cmd, LockMode *mode);
 static void refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode);
 static void refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_set_access_method(AlterState *st, const cJSON *cmd, LockMode *mode);
 
 #define AE LOCK_ACCESS_EXCLUSIVE
 #define SRE LOCK_SHARE_ROW_EXCLUSIVE
@@ -94,7 +95,7 @@ static const AlterFacts alter_facts[] = {
 	{"AT_SetLogged", AE, false, true, NULL},
 	{"AT_SetUnLogged", AE, false, true, NULL},
 	{"AT_DropOids", AE, true, false, NULL},
-	{"AT_SetAccessMethod", AE, false, true, NULL},
+	{"AT_SetAccessMethod", AE, false, false, refine_set_access_method},
 	{"AT_SetTableSpace", AE, false, false, refine_set_tablespace},
 	{"AT_SetRelOptions", AE, false, false, refine_reloptions},
 	{"AT_ResetRelOptions", AE, false, false, refine_reloptions},
@@ -243,6 +244,27 @@ using_is_plain_column(const cJSON *expr, const char *column)
 }
 
 /*
+ * A type change drops and re-creates the foreign keys on the column, on
+ * either side, and with them their triggers on the other table.
+ */
+static void
+rebuild_foreign_keys(AlterState *st, const char *column)
+{
+	Catalog *cat = st->ctx->catalog;
+	const StrList *pkey = st->rel ? &st->rel->pkey : NULL;
+
+	for (size_t i = 0; column && i < cat->nfks; i++) {
+		CatForeignKey *fk = cat->fks[i];
+		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : pkey;
+
+		if (strcmp(fk->table, st->table) == 0 && strlist_contains(&fk->cols, column))
+			analyze_lock(st->ctx, st->a, fk->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
+		else if (strcmp(fk->ref_table, st->table) == 0 && ref_cols && strlist_contains(ref_cols, column))
+			analyze_lock(st->ctx, st->a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
+	}
+}
+
+/*
  * ALTER COLUMN TYPE: rewrites unless the change is binary-coercible for the
  * old type the catalog knows; an unknown old type is assumed to rewrite.
  */
@@ -256,6 +278,7 @@ refine_alter_type(AlterState *st, const cJSON *cmd, LockMode *mode)
 	CatType to;
 
 	(void) mode;
+	rebuild_foreign_keys(st, column);
 	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &to);
 	if (col == NULL || pgfacts_type_change_rewrites(&col->type, &to) ||
 		(using && !using_is_plain_column(using, column)))
@@ -435,6 +458,23 @@ refine_set_tablespace(AlterState *st, const cJSON *cmd, LockMode *mode)
 	}
 }
 
+/* SET ACCESS METHOD rewrites the table into the new method, unless it already uses it. */
+static void
+refine_set_access_method(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	const char *method = pgnode_str(cmd, "name");
+	const char *current = st->rel && st->rel->access_method ? st->rel->access_method : "heap";
+
+	(void) mode;
+	if (st->rel && method && strcmp(method, current) == 0)
+		return;
+	st->rewrite = true;
+	if (st->rel && method) {
+		free(st->rel->access_method);
+		st->rel->access_method = strcmp(method, "heap") == 0 ? NULL : xstrdup(method);
+	}
+}
+
 /* OWNER TO also changes the owner of the table's owned sequences. */
 static void
 refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode)
@@ -469,7 +509,8 @@ refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode)
 	bool add = subtype && strcmp(subtype, "AT_AddInherit") == 0;
 
 	(void) mode;
-	analyze_lock(st->ctx, st->a, parent, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+	/* INHERIT adds the parent's constraints; NO INHERIT only reads the parent */
+	analyze_lock(st->ctx, st->a, parent, add ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_SHARE, false);
 	if (st->rel && parent) {
 		free(st->rel->parent);
 		st->rel->parent = add ? xstrdup(parent) : NULL;

@@ -28,6 +28,20 @@ analyze_not_null_column(const cJSON *expr)
 	return pgnode_list_len(fields) == 1 ? pgnode_last_name(fields) : NULL;
 }
 
+/* The name PostgreSQL gives an unnamed foreign key: <table>_<col>[_<col>...]_fkey. */
+static char *
+default_fk_name(const char *table, const StrList *cols)
+{
+	const char *dot = strrchr(table, '.');
+	StrBuf sb = {0};
+
+	strbuf_append(&sb, dot ? dot + 1 : table);
+	for (size_t i = 0; i < cols->count; i++)
+		strbuf_appendf(&sb, "_%s", cols->items[i]);
+	strbuf_append(&sb, "_fkey");
+	return strbuf_detach(&sb);
+}
+
 void
 analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *con,
 						   const char *column, Analysis *a)
@@ -54,6 +68,8 @@ analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *
 		if (pgnode_sval(item))
 			strlist_add(&fk->ref_cols, pgnode_sval(item));
 	}
+	if (fk->name == NULL)
+		fk->name = default_fk_name(table, &fk->cols);
 	free(ref);
 }
 
@@ -230,6 +246,8 @@ analyze_create_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	}
 	if (pgnode_str(body, "tablespacename"))
 		rel->tablespace = xstrdup(pgnode_str(body, "tablespacename"));
+	if (pgnode_str(body, "accessMethod") && strcmp(pgnode_str(body, "accessMethod"), "heap") != 0)
+		rel->access_method = xstrdup(pgnode_str(body, "accessMethod"));
 	free(name);
 }
 
@@ -253,7 +271,7 @@ analyze_create_table_as(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		return;
 	}
 	/* WITH NO DATA still parses and plans the query, locking what it reads */
-	analyze_query_node(ctx, query, a);
+	analyze_query_node(ctx, query, a, true);
 	rel = catalog_add(ctx->catalog, name, matview ? CAT_MATVIEW : CAT_TABLE);
 	analyze_query_reads(ctx, query, &rel->reads);
 	strlist_add(&a->creates, name);
@@ -274,7 +292,8 @@ analyze_create_view(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 
 	if (name == NULL)
 		return;
-	analyze_query_node(ctx, query, a);
+	/* the query is stored, not run: views it names are not expanded */
+	analyze_query_node(ctx, query, a, false);
 	if (replace) {
 		/* an existing view is redefined in place under ACCESS EXCLUSIVE */
 		analyze_set_kind(a, "CREATE OR REPLACE VIEW");

@@ -106,6 +106,11 @@ drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool casc
 	for (size_t i = 0; i < cat->nrels; i++) {
 		CatRelation *o = cat->rels[i];
 
+		for (size_t c = 0; cascade && c < o->ncols; c++) {
+			/* DROP SEQUENCE ... CASCADE drops the defaults that call it */
+			if (o->cols[c].sequence && strcmp(o->cols[c].sequence, rel) == 0 && strcmp(o->name, rel) != 0)
+				analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
+		}
 		if (o->kind == CAT_SEQUENCE && o->table && strcmp(o->table, rel) == 0)
 			analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
 		else if (cascade && (o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) &&
@@ -553,6 +558,7 @@ analyze_comment(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	cJSON *owned;
 	const cJSON *names = object_names(cJSON_GetObjectItemCaseSensitive(body, "object"), &owned);
 	char *rel = NULL;
+	char *sub = NULL;
 	char *kind;
 
 	kind = xasprintf("COMMENT ON %s", object_word(objtype));
@@ -563,10 +569,15 @@ analyze_comment(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	else if (objtype && strcmp(objtype, "OBJECT_COLUMN") == 0)
 		rel = analyze_name_list(ctx, names, 1);
 	else if (is_table_subobject(objtype))
-		rel = analyze_name_list(ctx, names, 1);
-	/* comment.c: get_object_address(..., ShareUpdateExclusiveLock) */
-	if (rel)
-		analyze_lock(ctx, a, rel, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+		sub = analyze_name_list(ctx, names, 1);
+	/*
+	 * comment.c asks get_object_address for ShareUpdateExclusiveLock on the
+	 * object; a constraint, trigger, policy or rule only gets its table
+	 * opened with AccessShareLock.
+	 */
+	analyze_lock(ctx, a, rel, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+	analyze_lock(ctx, a, sub, LOCK_ACCESS_SHARE, false);
+	free(sub);
 	free(rel);
 	cJSON_Delete(owned);
 }

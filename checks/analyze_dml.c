@@ -26,6 +26,7 @@ typedef struct QueryWalk {
 	AnalyzeContext *ctx;
 	Analysis *a;
 	StrList ctes;            /* names of WITH queries: not relations */
+	bool expand_views;       /* the query runs: views are rewritten into what they read */
 } QueryWalk;
 
 /* Row locking of one SELECT level. */
@@ -45,7 +46,7 @@ lock_read(QueryWalk *qw, const char *rel, LockMode mode, bool inh, int depth)
 	CatRelation *r = catalog_find(qw->ctx->catalog, rel);
 
 	analyze_lock(qw->ctx, qw->a, rel, mode, inh);
-	if (r == NULL || r->kind != CAT_VIEW || depth > MAX_DEPTH)
+	if (r == NULL || r->kind != CAT_VIEW || depth > MAX_DEPTH || !qw->expand_views)
 		return;
 	for (size_t i = 0; i < r->reads.count; i++)
 		lock_read(qw, r->reads.items[i], mode, true, depth + 1);
@@ -225,10 +226,8 @@ walk_select(QueryWalk *qw, const cJSON *body, bool lock_rows)
 			strcmp(key, "lockingClause") == 0 || strcmp(key, "intoClause") == 0)
 			continue;
 		if (strcmp(key, "larg") == 0 || strcmp(key, "rarg") == 0) {
-			const cJSON *side = pgnode_as(child, "SelectStmt");
-
-			if (side)
-				walk_select(qw, side, rl.all);
+			/* the sides of UNION / INTERSECT / EXCEPT are bare SelectStmt bodies */
+			walk_select(qw, child, rl.all);
 			continue;
 		}
 		if (cJSON_IsObject(child) || cJSON_IsArray(child))
@@ -368,12 +367,14 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 	const cJSON *select = pgnode_as(cJSON_GetObjectItemCaseSensitive(body, "selectStmt"), "SelectStmt");
 	char *table = analyze_rangevar(qw->ctx, rv);
 	StrList given = {0};
+	CatRelation *target;
 
 	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
 	if (table == NULL)
 		return;
-	/* rows are routed to any partition: each may be locked */
-	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, true, 0);
+	/* rows are routed to any partition (each may be locked); inheritance children are not written */
+	target = catalog_find(qw->ctx->catalog, table);
+	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, target && target->kind == CAT_PARTITIONED, 0);
 	if (pgnode_list(body, "cols"))
 		target_names(pgnode_list(body, "cols"), &given);
 	else
@@ -492,9 +493,9 @@ walk_statement(QueryWalk *qw, const char *tag, const cJSON *body)
 }
 
 void
-analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a)
+analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool expand_views)
 {
-	QueryWalk qw = {ctx, a, {0}};
+	QueryWalk qw = {ctx, a, {0}, expand_views};
 
 	walk_node(&qw, node);
 	strlist_free(&qw.ctes);
@@ -505,7 +506,7 @@ analyze_query_reads(AnalyzeContext *ctx, const cJSON *node, StrList *out)
 {
 	Analysis scratch = {0};
 
-	analyze_query_node(ctx, node, &scratch);
+	analyze_query_node(ctx, node, &scratch, false);
 	for (size_t i = 0; i < scratch.nlocks; i++)
 		strlist_add_unique(out, scratch.locks[i].relation);
 	analysis_free(&scratch);
@@ -515,7 +516,7 @@ analyze_query_reads(AnalyzeContext *ctx, const cJSON *node, StrList *out)
 static void
 analyze_walk_statement(AnalyzeContext *ctx, const char *tag, const cJSON *body, Analysis *a)
 {
-	QueryWalk qw = {ctx, a, {0}};
+	QueryWalk qw = {ctx, a, {0}, true};
 
 	walk_statement(&qw, tag, body);
 	strlist_free(&qw.ctes);
@@ -573,7 +574,7 @@ void
 analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
-	QueryWalk qw = {ctx, a, {0}};
+	QueryWalk qw = {ctx, a, {0}, true};
 	char *table;
 
 	if (rv == NULL) {
@@ -586,8 +587,10 @@ analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		StrList given = {0};
 		const cJSON *col;
 
+		CatRelation *target = catalog_find(ctx->catalog, table);
+
 		analyze_set_kind(a, "COPY FROM");
-		lock_read(&qw, table, LOCK_ROW_EXCLUSIVE, true, 0);
+		lock_read(&qw, table, LOCK_ROW_EXCLUSIVE, target && target->kind == CAT_PARTITIONED, 0);
 		cJSON_ArrayForEach(col, pgnode_list(body, "attlist")) {
 			if (pgnode_sval(col))
 				strlist_add(&given, pgnode_sval(col));
@@ -613,5 +616,5 @@ analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_explain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	analyze_query_node(ctx, cJSON_GetObjectItemCaseSensitive(body, "query"), a);
+	analyze_query_node(ctx, cJSON_GetObjectItemCaseSensitive(body, "query"), a, true);
 }

@@ -107,8 +107,10 @@ void analyze_explain(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 /*
  * Walks any query node (a wrapped statement or expression) and records the
  * relations it reads, the sequences it advances and the rows it locks.
+ * expand_views: the query is executed, so views lock what they read too
+ * (false for CREATE VIEW, which only stores the query).
  */
-void analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a);
+void analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool expand_views);
 /* The relations a query reads (for a view's catalog entry). */
 void analyze_query_reads(AnalyzeContext *ctx, const cJSON *node, StrList *out);
 

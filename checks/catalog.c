@@ -39,6 +39,7 @@ relation_free(CatRelation *rel)
 	free(rel->table);
 	free(rel->parent);
 	free(rel->tablespace);
+	free(rel->access_method);
 	strlist_free(&rel->reads);
 	strlist_free(&rel->pkey);
 	free(rel);

@@ -49,6 +49,7 @@ typedef struct CatRelation {
 	bool partition;      /* parent is a partitioned table (not plain inheritance) */
 	bool clustered;      /* CLUSTER ... USING / CLUSTER ON chose an index */
 	char *tablespace;    /* NULL: the database default */
+	char *access_method; /* NULL: heap, the default */
 	StrList reads;       /* view / materialized view: relations its query reads */
 	StrList pkey;        /* primary key columns */
 } CatRelation;
