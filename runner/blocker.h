@@ -36,6 +36,11 @@ typedef struct BlockerList {
 Blocker *blocker_list_add(BlockerList *l);
 void blocker_list_free(BlockerList *l);
 
+/* Frees a blocker's strings and zeroes it (xact_age_ms back to -1). */
+void blocker_clear(Blocker *b);
+/* Deep copy of src into dst (dst's old strings are not freed: clear it first). */
+void blocker_copy(Blocker *dst, const Blocker *src);
+
 /* The report object: pid, state, xact_age_ms, application_name, usename,
  * client_addr, mode, granted, relation, query, wait_event, backend_type. */
 cJSON *blocker_json(const Blocker *b);

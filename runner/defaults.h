@@ -76,6 +76,12 @@
 #define DEFAULT_TERMINATE_GRACE_MS 1000
 /* Open transactions older than this on target tables are worth a warning. */
 #define DEFAULT_LONG_TX_WARN_MS (60 * 1000)
+/* --on-blockers wait: first pause between two looks at pg_locks; doubles up to the maximum. */
+#define DEFAULT_BLOCKER_POLL_MS 100
+/* Looking less often would leave the table free unused for long after a blocker ends. */
+#define DEFAULT_BLOCKER_POLL_MAX_MS 2000
+/* While waiting for the same blockers, who is in the way is printed at most this often. */
+#define DEFAULT_BLOCKER_REPORT_MS 10000
 
 /* ---- history ---- */
 

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "locks_live.h"
 #include "model.h"
 #include "options.h"
 #include "pgsql.h"
@@ -26,5 +27,31 @@ typedef enum PrecheckOutcome {
  */
 PrecheckOutcome precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m,
 										cJSON *mig_report);
+
+/* ---- shared with plan ---- */
+
+/*
+ * Scans the server for the sessions with a lock on m's relations (see
+ * locks_live_scan): every statement's locks, minus what m itself creates.
+ */
+bool precheck_scan(PgConn *conn, const Options *opts, const Migration *m, LiveScan *scan);
+
+/* The blockers of a scan (not churn, per --blocker-min-age) as report objects. */
+cJSON *precheck_blockers_json(const Options *opts, const LiveScan *scan);
+
+/*
+ * What --on-blockers would do to each blocker, as "actions" objects with
+ * "ok": null and "explain_only": true (plan --explain-only).
+ */
+cJSON *precheck_explain(const Options *opts, const LiveScan *scan);
+
+/*
+ * Context warnings, logged and appended to `warnings` (strings): sessions
+ * with a transaction open longer than DEFAULT_LONG_TX_WARN_MS on the
+ * migration's tables that do not conflict now, and, when check_settings,
+ * log_lock_waits being off.
+ */
+void precheck_warn_context(PgConn *conn, const Migration *m, const LiveScan *scan,
+						   bool check_settings, cJSON *warnings);
 
 #endif
