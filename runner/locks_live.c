@@ -41,8 +41,8 @@
 
 /* "schema.name" of a relation oid column, NULL when the oid is. */
 #define REL_NAME(oid) \
-	"(SELECT n.nspname || '.' || c.relname FROM pg_class c " \
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " oid ")"
+	"(SELECT rn.nspname || '.' || rc.relname FROM pg_class rc " \
+	" JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = " oid ")"
 
 /*
  * One row per transaction with a lock on a target (or a child of one): its
