@@ -1,25 +1,572 @@
 /*
- * cli_dry_run.c — migsafe dry-run: run pending migrations in a transaction, record the locks taken, roll back.
+ * cli_dry_run.c — migsafe dry-run: run the pending migrations for real
+ * inside a transaction that is always rolled back, record what each
+ * statement locked, rewrote and cost, compare with the prediction, report.
+ *
+ * Two targets:
+ *  - --db URL (or DATABASE_URL): a CI database or a clone. Migrations in its
+ *    history are already there; the others run in ONE transaction, rolled
+ *    back at the end, under a short lock_timeout. Nothing is committed.
+ *  - no --db: a throwaway cluster (pgtemp). Each migration is traced in its
+ *    own transaction, which is rolled back, and then applied for real so
+ *    that the next one finds its schema; --commit also runs the
+ *    non-transactional statements there.
+ * With --since, migrations unchanged since the merge base are applied
+ * first (untraced) and only the changed ones are traced.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "defaults.h"
+#include "dry_run_report.h"
+#include "history.h"
 #include "log.h"
 #include "options.h"
+#include "output.h"
+#include "pgtemp.h"
+#include "pipeline.h"
+#include "report.h"
+#include "signals.h"
+#include "since.h"
+#include "trace.h"
+
+#define DRY_RUN_SUMMARY "Runs the pending migrations for real inside a transaction that is " \
+	"always rolled back, and reports the locks each statement took, the tables it rewrote, " \
+	"how long it ran and how big those tables are, against the static prediction. Without " \
+	"--db (and DATABASE_URL) it starts a throwaway PostgreSQL and removes it afterwards."
+
+/* What the dry-run does with a migration. */
+typedef enum Role {
+	ROLE_TRACE = 0,          /* pending and reported: traced */
+	ROLE_APPLY_FIRST,        /* --since context not in the target: run untraced, first */
+	ROLE_ALREADY_APPLIED     /* in the target's history: already there */
+} Role;
+
+/* Why a dry-run stopped early; decides the exit code. */
+typedef enum Stop {
+	STOP_NONE = 0,
+	STOP_FAILED,             /* a statement failed: exit 1 */
+	STOP_LOCKS,              /* lock_timeout or watchdog: exit 3 */
+	STOP_DATABASE,           /* connection or trace queries: exit 4 */
+	STOP_SIGNAL              /* SIGINT/SIGTERM: 130/143 */
+} Stop;
+
+typedef struct Slot {
+	TraceResult r;
+	bool done;
+} Slot;
+
+typedef struct DryRun {
+	Options opts;
+	MigrationList migrations;
+	bool throwaway;
+	PgTemp *temp;
+	PgConn *conn;
+	Watcher *watcher;
+	Tracer tracer;
+	bool in_tx;
+	Role *roles;
+	const char **status;     /* per migration, the report's dry_run.status */
+	int *skip;               /* statements already applied (partial non-transactional) */
+	Slot **slots;            /* per migration, per statement */
+	Stop stop;
+} DryRun;
+
+static const char *const reason_not_run_db =
+	"cannot run inside a transaction block, and a dry-run against --db never commits: "
+	"its locks are the prediction";
+static const char *const reason_not_run_temp =
+	"cannot run inside a transaction block: not run (pass --commit to run it for real on the "
+	"throwaway server); its locks are the prediction";
+static const char *const reason_after_failure = "not run: an earlier statement failed";
+
+/* Sorts a failed statement's outcome into why the dry-run stops. */
+static Stop
+stop_for(const TraceResult *r)
+{
+	if (signals_received)
+		return STOP_SIGNAL;
+	if (strcmp(r->err.sqlstate, "55P03") == 0 || strcmp(r->err.sqlstate, "40P01") == 0 ||
+		r->watchdog_reason)
+		return STOP_LOCKS;
+	if (r->err.sqlstate[0] == '\0' || pgsql_error_is_connection(&r->err))
+		return STOP_DATABASE;
+	return STOP_FAILED;
+}
+
+/* Logs a failed statement with its location and, when known, who blocked it. */
+static void
+log_failure(const Migration *m, const Statement *st, const TraceResult *r)
+{
+	const cJSON *b;
+
+	log_error("%s:%d:%d: %s [%s]%s%s", m->path, st->line, st->column,
+			  r->err.message ? r->err.message : "failed", r->err.sqlstate,
+			  r->err.detail ? ": " : "", r->err.detail ? r->err.detail : "");
+	cJSON_ArrayForEach(b, r->blockers) {
+		const cJSON *pid = cJSON_GetObjectItem(b, "pid"), *state = cJSON_GetObjectItem(b, "state");
+		const cJSON *mode = cJSON_GetObjectItem(b, "mode"), *rel = cJSON_GetObjectItem(b, "relation");
+		const cJSON *app = cJSON_GetObjectItem(b, "application_name");
+
+		log_error("  blocked by pid %d (%s, app=%s) holding %s on %s", pid ? pid->valueint : 0,
+				  cJSON_IsString(state) ? state->valuestring : "?",
+				  cJSON_IsString(app) && app->valuestring[0] ? app->valuestring : "-",
+				  cJSON_IsString(mode) ? mode->valuestring : "a lock",
+				  cJSON_IsString(rel) ? rel->valuestring : "?");
+	}
+}
+
+/* Records a failed statement and stops the dry-run. */
+static void
+fail_at(DryRun *d, size_t i, size_t k)
+{
+	const Migration *m = d->migrations.items[i];
+
+	d->stop = stop_for(&d->slots[i][k].r);
+	d->status[i] = "failed";
+	if (d->stop != STOP_SIGNAL)
+		log_failure(m, &m->stmts[k], &d->slots[i][k].r);
+}
+
+/*
+ * Stores a statement's result in its slot when keep (a reported or failed
+ * statement), else drops it; a failure stops the dry-run.
+ */
+static void
+slot_keep(DryRun *d, size_t i, size_t k, TraceResult *r, bool keep)
+{
+	Slot *s = &d->slots[i][k];
+	bool failed = r->state == TRACE_FAILED;
+
+	if (keep) {
+		trace_result_free(&s->r);
+		s->r = *r;
+		s->done = true;
+		memset(r, 0, sizeof *r);
+	} else
+		trace_result_free(r);
+	if (failed)
+		fail_at(d, i, k);
+}
+
+/* Opens the transaction statements run in, when none is open. */
+static bool
+ensure_tx(DryRun *d)
+{
+	PgError err = {0};
+
+	if (d->in_tx)
+		return true;
+	if (!trace_begin(&d->tracer, &err)) {
+		log_error("dry-run: cannot begin a transaction: %s", err.message);
+		pgsql_error_free(&err);
+		d->stop = STOP_DATABASE;
+		return false;
+	}
+	d->in_tx = true;
+	return true;
+}
+
+static void
+end_tx(DryRun *d)
+{
+	if (d->in_tx)
+		trace_rollback(&d->tracer);
+	d->in_tx = false;
+}
+
+/*
+ * Throwaway server: applies statements [from, to) of migration i for real
+ * in one committed transaction (after they were traced and rolled back,
+ * or as the already-applied part). False when one failed.
+ */
+static bool
+commit_for_real(DryRun *d, size_t i, size_t from, size_t to)
+{
+	const Migration *m = d->migrations.items[i];
+	PgError err = {0};
+
+	if (from >= to)
+		return true;
+	if (!ensure_tx(d))
+		return false;
+	for (size_t k = from; k < to; k++) {
+		TraceResult tmp = {0};
+		bool ok = trace_run_untraced(&d->tracer, &m->stmts[k], &tmp);
+
+		slot_keep(d, i, k, &tmp, !ok);
+		if (!ok) {
+			end_tx(d);
+			return false;
+		}
+	}
+	if (!pgsql_exec(d->conn, "COMMIT", &err)) {
+		log_error("dry-run: COMMIT on the throwaway server failed: %s", err.message);
+		pgsql_error_free(&err);
+		d->stop = STOP_DATABASE;
+		d->in_tx = false;
+		return false;
+	}
+	d->in_tx = false;
+	return true;
+}
+
+/* Runs a non-transactional statement outside any transaction, for real. */
+static bool
+run_outside(DryRun *d, size_t i, size_t k, bool record)
+{
+	TraceResult tmp = {0};
+	bool ok = trace_run_for_real(&d->tracer, &d->migrations.items[i]->stmts[k], &tmp);
+
+	slot_keep(d, i, k, &tmp, record || !ok);
+	return ok;
+}
+
+/* The already-applied part on a throwaway server: applied for real, untraced. */
+static bool
+apply_first_throwaway(DryRun *d, size_t i)
+{
+	const Migration *m = d->migrations.items[i];
+	size_t seg = 0;
+
+	for (size_t k = 0; k < m->nstmts; k++) {
+		if (m->stmts[k].analysis.transactional)
+			continue;
+		if (!commit_for_real(d, i, seg, k) || !run_outside(d, i, k, false))
+			return false;
+		seg = k + 1;
+	}
+	return commit_for_real(d, i, seg, m->nstmts);
+}
+
+/*
+ * A pending migration on a throwaway server: its transactional statements
+ * are traced and rolled back, then applied for real (so later migrations
+ * find the schema); a non-transactional one ends the segment before it.
+ */
+static bool
+trace_throwaway(DryRun *d, size_t i)
+{
+	const Migration *m = d->migrations.items[i];
+	size_t seg = (size_t) d->skip[i];
+
+	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !d->stop; k++) {
+		Slot *s = &d->slots[i][k];
+
+		if (m->stmts[k].analysis.transactional) {
+			if (!ensure_tx(d))
+				return false;
+			s->done = true;
+			if (!trace_statement(&d->tracer, &m->stmts[k], &s->r)) {
+				fail_at(d, i, k);
+				end_tx(d);
+				return false;
+			}
+			continue;
+		}
+		end_tx(d);
+		if (!commit_for_real(d, i, seg, k))
+			return false;
+		seg = k + 1;
+		if (d->opts.commit) {
+			if (!run_outside(d, i, k, true))
+				return false;
+		} else {
+			trace_not_run(&m->stmts[k], reason_not_run_temp, &s->r);
+			s->done = true;
+		}
+	}
+	end_tx(d);
+	return commit_for_real(d, i, seg, m->nstmts);
+}
+
+/* A migration on --db: inside the one transaction that is rolled back at the end. */
+static bool
+trace_in_db(DryRun *d, size_t i)
+{
+	const Migration *m = d->migrations.items[i];
+
+	if (!ensure_tx(d))
+		return false;
+	for (size_t k = (size_t) d->skip[i]; k < m->nstmts; k++) {
+		Slot *s = &d->slots[i][k];
+		const Statement *st = &m->stmts[k];
+		bool ok;
+
+		if (!st->analysis.transactional) {
+			if (d->roles[i] == ROLE_APPLY_FIRST)
+				log_warn("%s:%d:%d: cannot run inside the dry-run's transaction: skipped, later "
+						 "statements may fail", m->path, st->line, st->column);
+			trace_not_run(st, reason_not_run_db, &s->r);
+			s->done = true;
+			continue;
+		}
+		if (d->roles[i] == ROLE_APPLY_FIRST) {
+			TraceResult tmp = {0};
+
+			ok = trace_run_untraced(&d->tracer, st, &tmp);
+			slot_keep(d, i, k, &tmp, !ok);
+		} else {
+			s->done = true;
+			ok = trace_statement(&d->tracer, st, &s->r);
+			if (!ok)
+				fail_at(d, i, k);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Decides each migration's role from the target's history and --since. */
+static bool
+assign_roles(DryRun *d)
+{
+	History h = {0};
+	bool exists = false;
+
+	if (!d->throwaway) {
+		if (!history_load(d->conn, d->opts.history_table, &h, &exists)) {
+			d->stop = STOP_DATABASE;
+			return false;
+		}
+		if (!exists)
+			log_info("dry-run: no history table %s in the target: every migration counts as "
+					 "pending", d->opts.history_table);
+	}
+	for (size_t i = 0; i < d->migrations.count; i++) {
+		Migration *m = d->migrations.items[i];
+		const HistoryRow *row = exists ? history_find(&h, m->version) : NULL;
+
+		d->roles[i] = m->context_only ? ROLE_APPLY_FIRST : ROLE_TRACE;
+		d->status[i] = "not-run";
+		if (row && strcmp(row->status, HISTORY_APPLIED) == 0) {
+			d->roles[i] = ROLE_ALREADY_APPLIED;
+			d->status[i] = "already-applied";
+			m->context_only = true;      /* known to the analysis, not reported */
+			if (strcmp(row->checksum, m->checksum) != 0)
+				log_warn("%s: changed since it was applied (checksum %s, applied %s)", m->path,
+						 m->checksum, row->checksum);
+		} else if (row && strcmp(row->status, HISTORY_PARTIAL) == 0) {
+			d->skip[i] = row->statements_done;
+			if ((size_t) d->skip[i] > m->nstmts)
+				d->skip[i] = (int) m->nstmts;
+		}
+	}
+	history_free(&h);
+	return true;
+}
+
+/* Runs every migration by its role, in order, until the end or the first failure. */
+static void
+dry_run_all(DryRun *d)
+{
+	for (size_t i = 0; i < d->migrations.count && !d->stop; i++) {
+		const Migration *m = d->migrations.items[i];
+		bool ok;
+
+		if (d->roles[i] == ROLE_ALREADY_APPLIED)
+			continue;
+		for (int k = 0; k < d->skip[i]; k++) {
+			trace_not_run(&m->stmts[k], "already applied (partial progress in the history)",
+						  &d->slots[i][k].r);
+			d->slots[i][k].done = true;
+		}
+		log_info("[%zu/%zu] %s: %s", i + 1, d->migrations.count, m->path,
+				 d->roles[i] == ROLE_APPLY_FIRST ? "applying first (unchanged, untraced)" :
+				 "tracing");
+		if (d->throwaway)
+			ok = d->roles[i] == ROLE_APPLY_FIRST ? apply_first_throwaway(d, i) :
+				trace_throwaway(d, i);
+		else
+			ok = trace_in_db(d, i);
+		if (ok)
+			d->status[i] = d->roles[i] == ROLE_APPLY_FIRST ? "applied-first" : "traced";
+	}
+	end_tx(d);
+	if (signals_received && d->stop == STOP_NONE)
+		d->stop = STOP_SIGNAL;
+}
+
+/* Statements never reached are reported with their prediction and why. */
+static void
+fill_unreached(DryRun *d)
+{
+	for (size_t i = 0; i < d->migrations.count; i++) {
+		const Migration *m = d->migrations.items[i];
+
+		for (size_t k = 0; k < m->nstmts; k++) {
+			if (d->slots[i][k].done)
+				continue;
+			trace_not_run(&m->stmts[k], d->stop ? reason_after_failure :
+						  "not run", &d->slots[i][k].r);
+			d->slots[i][k].done = true;
+		}
+	}
+}
+
+/* Connects to the target, or starts the throwaway server. */
+static bool
+dry_run_connect(DryRun *d)
+{
+	const char *conninfo;
+	char lt[32];
+
+	if (d->throwaway) {
+		d->temp = pgtemp_start();
+		if (d->temp == NULL)
+			return false;
+		conninfo = pgtemp_conninfo(d->temp);
+	} else {
+		conninfo = options_conninfo(&d->opts);
+		snprintf(lt, sizeof lt, "%lldms", (long long) d->opts.lock_timeout_ms);
+		log_info("dry-run: the statements take real locks on the target, each wait bounded by "
+				 "lock_timeout %s (--lock-timeout); everything is rolled back", lt);
+	}
+	d->conn = pgsql_connect(conninfo, "migsafe dry-run");
+	if (d->conn == NULL)
+		return false;
+	pgsql_set_signal_target(d->conn);
+	d->watcher = watcher_new(conninfo, &d->opts);
+	if (d->watcher == NULL)
+		log_warn("dry-run: no watcher connection: blockers will not be named");
+	d->tracer.conn = d->conn;
+	d->tracer.watcher = d->watcher;
+	d->tracer.opts = &d->opts;
+	return true;
+}
+
+/* Allocates the per-migration and per-statement tables. */
+static void
+dry_run_alloc(DryRun *d)
+{
+	size_t n = d->migrations.count;
+
+	d->roles = xcalloc(n + 1, sizeof *d->roles);
+	d->status = xcalloc(n + 1, sizeof *d->status);
+	d->skip = xcalloc(n + 1, sizeof *d->skip);
+	d->slots = xcalloc(n + 1, sizeof *d->slots);
+	for (size_t i = 0; i < n; i++) {
+		d->slots[i] = xcalloc(d->migrations.items[i]->nstmts + 1, sizeof(Slot));
+		d->status[i] = "not-run";
+	}
+}
+
+static void
+dry_run_free(DryRun *d)
+{
+	tracer_cleanup(&d->tracer);
+	for (size_t i = 0; d->slots && i < d->migrations.count; i++) {
+		for (size_t k = 0; k < d->migrations.items[i]->nstmts; k++)
+			trace_result_free(&d->slots[i][k].r);
+		free(d->slots[i]);
+	}
+	free(d->slots);
+	free(d->roles);
+	free(d->status);
+	free(d->skip);
+	watcher_free(d->watcher);
+	pgsql_set_signal_target(NULL);
+	pgsql_close(d->conn);
+	pgtemp_stop(d->temp);
+	migration_list_free(&d->migrations);
+	options_free(&d->opts);
+}
+
+/* The exit code: signal, then trace failures, then findings under --fail-on. */
+static int
+dry_run_exit_code(const DryRun *d, const DryRunTotals *totals)
+{
+	static const int codes[] = {
+		[STOP_NONE] = EXIT_OK, [STOP_FAILED] = EXIT_FINDINGS, [STOP_LOCKS] = EXIT_GAVE_UP,
+		[STOP_DATABASE] = EXIT_DATABASE, [STOP_SIGNAL] = 0,
+	};
+
+	(void) totals;
+	if (d->stop == STOP_SIGNAL)
+		return signals_exit_code();
+	if (d->stop != STOP_NONE)
+		return codes[d->stop];
+	return pipeline_findings_exit_code(&d->opts, &d->migrations);
+}
+
+/* Builds the report from the model and the observations, and writes it. */
+static bool
+dry_run_report(DryRun *d, DryRunTotals *totals)
+{
+	DryRunView view = {
+		.migrations = &d->migrations,
+		.status = d->status,
+		.throwaway = d->throwaway,
+		.conn = d->conn,
+		.lock_timeout_ms = d->opts.lock_timeout_ms,
+	};
+	TraceResult **results = xcalloc(d->migrations.count + 1, sizeof *results);
+	cJSON *doc;
+	bool ok;
+
+	for (size_t i = 0; i < d->migrations.count; i++) {
+		results[i] = xcalloc(d->migrations.items[i]->nstmts + 1, sizeof(TraceResult));
+		for (size_t k = 0; k < d->migrations.items[i]->nstmts; k++)
+			results[i][k] = d->slots[i][k].r;      /* borrowed: freed with the slots */
+	}
+	view.results = (const TraceResult *const *) results;
+	dry_run_annotate_findings(&view);
+	doc = dry_run_document(&view, totals);
+	ok = dry_run_emit(&d->opts, doc, &d->migrations);
+	cJSON_Delete(doc);
+	for (size_t i = 0; i < d->migrations.count; i++)
+		free(results[i]);
+	free(results);
+	return ok;
+}
 
 int
 cli_dry_run(int argc, char **argv)
 {
-	Options opts;
+	DryRun d;
+	DryRunTotals totals = {0};
+	const char *env = getenv("DATABASE_URL");
 	int rc;
 
-	options_init(&opts, CMD_DRY_RUN, "dry-run");
-	rc = options_parse(&opts, argc, argv);
-	if (rc == 0)
-		options_usage(CMD_DRY_RUN, "dry-run", "run pending migrations in a transaction, record the locks taken, roll back");
-	if (rc < 0) {
-		log_error("dry-run: not implemented yet");
-		rc = EXIT_USAGE;
+	memset(&d, 0, sizeof d);
+	options_init(&d.opts, CMD_DRY_RUN, "dry-run");
+	rc = options_parse(&d.opts, argc, argv);
+	if (rc >= 0) {
+		if (rc == 0)
+			options_usage(CMD_DRY_RUN, "dry-run", DRY_RUN_SUMMARY);
+		options_free(&d.opts);
+		return rc;
 	}
-	options_free(&opts);
+	d.throwaway = d.opts.db == NULL && (env == NULL || env[0] == '\0');
+	if (d.opts.commit && !d.throwaway) {
+		log_error("dry-run: --commit runs statements for real and is only allowed on the "
+				  "throwaway server (without --db and DATABASE_URL)");
+		options_free(&d.opts);
+		return EXIT_USAGE;
+	}
+	if (!pipeline_load(&d.opts, &d.migrations) || (d.opts.since && !since_apply(&d.opts, &d.migrations))) {
+		dry_run_free(&d);
+		return EXIT_USAGE;
+	}
+	signals_install();
+	dry_run_alloc(&d);
+	if (!dry_run_connect(&d)) {
+		rc = signals_received ? signals_exit_code() : EXIT_DATABASE;
+		dry_run_free(&d);
+		return rc;
+	}
+	pipeline_analyse(&d.opts, d.opts.pg_version ? d.opts.pg_version :
+					 pgsql_server_version(d.conn) / 10000, &d.migrations);
+	if (assign_roles(&d))
+		dry_run_all(&d);
+	fill_unreached(&d);
+	rc = dry_run_report(&d, &totals) ? dry_run_exit_code(&d, &totals) : EXIT_USAGE;
+	if (totals.mismatches > 0)
+		log_warn("dry-run: %d statement(s) locked differently than predicted: a bug in "
+				 "migsafe's knowledge (see \"mismatch\" in the report)", totals.mismatches);
+	dry_run_free(&d);
 	return rc;
 }
