@@ -118,6 +118,42 @@ lockmode_taken_by(LockMode m)
 	return facts[m].taken_by;
 }
 
+typedef struct StatementClassFacts {
+	const char *name;
+	LockMode mode;
+} StatementClassFacts;
+
+static const StatementClassFacts class_facts[STMT_CLASS_COUNT] = {
+	[STMT_CLASS_SELECT] = {"SELECT", LOCK_ACCESS_SHARE},
+	[STMT_CLASS_DML] = {"INSERT / UPDATE / DELETE", LOCK_ROW_EXCLUSIVE},
+	[STMT_CLASS_MAINTENANCE] = {"CREATE INDEX CONCURRENTLY / VACUUM", LOCK_SHARE_UPDATE_EXCLUSIVE},
+	[STMT_CLASS_CREATE_INDEX] = {"CREATE INDEX", LOCK_SHARE},
+	[STMT_CLASS_CREATE_TRIGGER] = {"CREATE TRIGGER", LOCK_SHARE_ROW_EXCLUSIVE},
+	[STMT_CLASS_ALTER] = {"ALTER TABLE / DROP", LOCK_ACCESS_EXCLUSIVE},
+};
+
+const char *
+lockmode_class_name(StatementClass c)
+{
+	if (c < 0 || c >= STMT_CLASS_COUNT)
+		return "unknown";
+	return class_facts[c].name;
+}
+
+LockMode
+lockmode_class_mode(StatementClass c)
+{
+	if (c < 0 || c >= STMT_CLASS_COUNT)
+		return LOCK_NONE;
+	return class_facts[c].mode;
+}
+
+bool
+lockmode_class_concurrent(StatementClass a, StatementClass b)
+{
+	return !lockmode_conflicts(lockmode_class_mode(a), lockmode_class_mode(b));
+}
+
 /* Lower-cases and drops spaces, underscores and a trailing "lock". */
 static void
 normalize_name(const char *in, char *out, size_t outsz)

@@ -54,4 +54,30 @@ const char *lockmode_blocks(LockMode m);
  */
 const char *lockmode_taken_by(LockMode m);
 
+/*
+ * Families of statements, each with the lock it takes on its table, for
+ * "which statements can run at the same time" explanations.
+ */
+typedef enum StatementClass {
+	STMT_CLASS_SELECT = 0,           /* SELECT */
+	STMT_CLASS_DML,                  /* INSERT, UPDATE, DELETE */
+	STMT_CLASS_MAINTENANCE,          /* CREATE INDEX CONCURRENTLY, VACUUM */
+	STMT_CLASS_CREATE_INDEX,         /* CREATE INDEX */
+	STMT_CLASS_CREATE_TRIGGER,       /* CREATE TRIGGER, ADD FOREIGN KEY */
+	STMT_CLASS_ALTER,                /* most ALTER TABLE, DROP */
+	STMT_CLASS_COUNT
+} StatementClass;
+
+/* The statements of a class, in words: "CREATE INDEX CONCURRENTLY / VACUUM". */
+const char *lockmode_class_name(StatementClass c);
+
+/* The lock a class takes on the table it works on. */
+LockMode lockmode_class_mode(StatementClass c);
+
+/*
+ * True when statements of classes a and b on the same table can run at the
+ * same time; derived from the conflict matrix.
+ */
+bool lockmode_class_concurrent(StatementClass a, StatementClass b);
+
 #endif
