@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
 #include "pgfacts.h"
 
 /* Looks at one column definition (colname may come from ALTER COLUMN ... TYPE). */
@@ -245,50 +248,68 @@ check_enum_value_without_position(RuleCtx *ctx)
 						  type ? type : "<type>", pgnode_str(ctx->body, "newVal")));
 }
 
-/* Keys of parse-tree nodes whose string value names a new or referenced object. */
-static const char *const identifier_keys[] = {
-	"relname", "colname", "idxname", "conname", "newname", "trigname", "policy_name",
-	"schemaname", "indexname", "subname", NULL
-};
-
 #define NAMEDATALEN_MAX 63
 
-/* Reports every identifier of node longer than PostgreSQL keeps, once each (seen). */
-static void
-long_identifiers(RuleCtx *ctx, const cJSON *node, int location, StrList *seen)
+/*
+ * The identifier's length in bytes as PostgreSQL stores it before
+ * truncating: without the quotes of a quoted identifier, a doubled quote
+ * counting once.
+ */
+static size_t
+identifier_bytes(const char *tok, size_t len)
 {
-	const cJSON *child;
-	int here = rule_location(node);
+	size_t n = 0;
 
-	if (here >= 0)
-		location = here;
-	cJSON_ArrayForEach(child, node) {
-		bool key = false;
-
-		for (int i = 0; child->string && identifier_keys[i]; i++)
-			key = key || strcmp(child->string, identifier_keys[i]) == 0;
-		if (key && cJSON_IsString(child) && strlen(child->valuestring) > NAMEDATALEN_MAX &&
-			!strlist_contains(seen, child->valuestring)) {
-			strlist_add(seen, child->valuestring);
-			rule_report(ctx, location,
-						xasprintf("identifier \"%s\" is %zu bytes: PostgreSQL silently truncates "
-								  "it to 63 (\"%.63s\"), so names sharing those 63 bytes collide "
-								  "and tools comparing names see a different one",
-								  child->valuestring, strlen(child->valuestring),
-								  child->valuestring),
-						xstrdup("Choose a name of at most 63 bytes."));
-		}
-		if (cJSON_IsObject(child) || cJSON_IsArray(child))
-			long_identifiers(ctx, child, location, seen);
+	if (len < 2 || tok[0] != '"')
+		return len;
+	for (size_t i = 1; i + 1 < len; i++) {
+		if (tok[i] == '"' && tok[i + 1] == '"')
+			i++;
+		n++;
 	}
+	return n;
 }
 
+/*
+ * The parser truncates identifiers to 63 bytes before the tree is built, so
+ * long names are found with PostgreSQL's scanner: its IDENT tokens.
+ */
 void
 check_identifier_too_long(RuleCtx *ctx)
 {
+	const char *sql = ctx->st->sql;
+	PgQueryScanResult res = pg_query_scan(sql);
+	PgQuery__ScanResult *scan;
 	StrList seen = {0};
 
-	long_identifiers(ctx, ctx->body, -1, &seen);
+	if (res.error) {
+		pg_query_free_scan_result(res);
+		return;
+	}
+	scan = pg_query__scan_result__unpack(NULL, res.pbuf.len, (const uint8_t *) res.pbuf.data);
+	for (size_t i = 0; scan && i < scan->n_tokens; i++) {
+		const PgQuery__ScanToken *t = scan->tokens[i];
+		size_t len = (size_t) (t->end - t->start);
+		char *name;
+
+		if (t->token != PG_QUERY__TOKEN__IDENT ||
+			identifier_bytes(sql + t->start, len) <= NAMEDATALEN_MAX)
+			continue;
+		name = xstrndup(sql + t->start, len);
+		if (!strlist_contains(&seen, name)) {
+			strlist_add(&seen, name);
+			rule_report(ctx, (int) ctx->st->offset + t->start,
+						xasprintf("identifier %s is %zu bytes: PostgreSQL silently truncates it to "
+								  "63, so names sharing their first 63 bytes collide and tools "
+								  "comparing names see a different one",
+								  name, identifier_bytes(name, len)),
+						xstrdup("Choose a name of at most 63 bytes."));
+		}
+		free(name);
+	}
+	if (scan)
+		pg_query__scan_result__free_unpacked(scan, NULL);
+	pg_query_free_scan_result(res);
 	strlist_free(&seen);
 }
 

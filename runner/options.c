@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "defaults.h"
 #include "duration.h"
 #include "log.h"
@@ -295,8 +296,18 @@ option_index(const char *name)
 	return 0;
 }
 
-int
-options_parse(Options *opts, int argc, char **argv)
+bool
+options_set(Options *opts, const char *name, const char *text)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcmp(option_table[i].name, name) == 0)
+			return option_store(opts, &option_table[i], text);
+	return false;
+}
+
+/* Parses argv into opts (see options_parse). */
+static int
+options_parse_argv(Options *opts, int argc, char **argv)
 {
 	struct option longopts[N_OPTIONS + 2];
 	size_t n = 0;
@@ -349,6 +360,27 @@ options_parse(Options *opts, int argc, char **argv)
 	return -1;
 }
 
+/*
+ * A first pass over argv finds --config; the configuration file is applied,
+ * then the command line again, so that its values override the file's.
+ */
+int
+options_parse(Options *opts, int argc, char **argv)
+{
+	Options first = *opts;
+	const char *config;
+	int rc;
+
+	rc = options_parse_argv(&first, argc, argv);
+	config = first.config_path;
+	options_free(&first);
+	if (rc >= 0)
+		return rc;
+	if (!config_apply_file(opts, config))
+		return EXIT_USAGE;
+	return options_parse_argv(opts, argc, argv);
+}
+
 void
 options_usage(Command command, const char *name, const char *summary)
 {
@@ -388,4 +420,9 @@ options_free(Options *opts)
 	strlist_free(&opts->exclude_apps);
 	strlist_free(&opts->include_users);
 	strlist_free(&opts->exclude_users);
+	strlist_free(&opts->enable_rules);
+	strlist_free(&opts->disable_rules);
+	strlist_free(&opts->rule_severities);
+	strlist_free(&opts->exclude_paths);
+	strlist_free(&opts->config_strings);
 }

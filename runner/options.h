@@ -90,6 +90,13 @@ typedef struct Options {
 
 	/* dry-run */
 	bool commit;
+
+	/* from migsafe.json (runner/config.c) */
+	StrList enable_rules;       /* rule ids switched on */
+	StrList disable_rules;      /* rule ids switched off */
+	StrList rule_severities;    /* "rule-id=severity" */
+	StrList exclude_paths;      /* fnmatch patterns of migration paths to leave out */
+	StrList config_strings;     /* values read from the file, owned here (options point into it) */
 } Options;
 
 /* Fills opts with the defaults of defaults.h. */
@@ -101,6 +108,13 @@ void options_init(Options *opts, Command command, const char *name);
  * error, which is printed).
  */
 int options_parse(Options *opts, int argc, char **argv);
+
+/*
+ * Sets option `name` (its long name, without "--") from text as the command
+ * line would; the configuration file uses it. False when the name is unknown
+ * or the value invalid. The caller keeps text alive as long as opts.
+ */
+bool options_set(Options *opts, const char *name, const char *text);
 
 /* Prints the command's usage and options to stdout. */
 void options_usage(Command command, const char *name, const char *summary);

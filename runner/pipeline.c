@@ -3,6 +3,7 @@
  */
 #include "pipeline.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,32 @@ load_stdin(const Options *opts, MigrationList *out)
 	return ok;
 }
 
+/* True when path matches one of the configuration's "exclude" patterns. */
+static bool
+path_excluded(const Options *opts, const char *path)
+{
+	for (size_t i = 0; i < opts->exclude_paths.count; i++)
+		if (fnmatch(opts->exclude_paths.items[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Leaves out (and frees) the migrations of l from index `from` on that are excluded. */
+static void
+drop_excluded(const Options *opts, MigrationList *l, size_t from)
+{
+	size_t kept = from;
+
+	for (size_t i = from; i < l->count; i++) {
+		if (path_excluded(opts, l->items[i]->path)) {
+			log_debug("%s: excluded by the configuration", l->items[i]->path);
+			migration_free(l->items[i]);
+		} else
+			l->items[kept++] = l->items[i];
+	}
+	l->count = kept;
+}
+
 bool
 pipeline_load(const Options *opts, MigrationList *out)
 {
@@ -46,9 +73,10 @@ pipeline_load(const Options *opts, MigrationList *out)
 
 		if (strcmp(p, "-") == 0)
 			ok = load_stdin(opts, out) && ok;
-		else
+		else if (!path_excluded(opts, p))
 			ok = loader_load((const char *const *) &opts->paths.items[i], 1, opts->layout, out) && ok;
 	}
+	drop_excluded(opts, out, 0);
 	if (opts->since && !since_apply(opts, out))
 		ok = false;
 	return ok;
@@ -61,6 +89,9 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
 	RulesOptions rules = {
 		.pg_version = analyze_context_pg_version(ctx),
 		.applied_by_other = opts->applied_by_other,
+		.enable = &opts->enable_rules,
+		.disable = &opts->disable_rules,
+		.severities = &opts->rule_severities,
 	};
 
 	for (size_t i = 0; i < l->count; i++) {

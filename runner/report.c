@@ -18,6 +18,10 @@ static const struct {
 } renderers[] = {
 	{"json", report_render_json},
 	{"text", report_render_text},
+	{"sarif", report_render_sarif},
+	{"github", report_render_github},
+	{"gitlab", report_render_gitlab},
+	{"markdown", report_render_markdown},
 };
 
 static cJSON *
@@ -171,6 +175,7 @@ report_emit(const Options *opts, const cJSON *doc, const MigrationList *l)
 	}
 	/* Renderers see only the reported migrations: --since leaves the others as context. */
 	since_reported_view(l, &reported);
+	report_text_allow_color(opts->output_path == NULL || strcmp(opts->output_path, "-") == 0);
 	text = render(doc, &reported);
 	ok = output_write(opts->output_path, text, strlen(text));
 	free(text);

@@ -32,6 +32,23 @@ typedef char *(*ReportRenderer)(const cJSON *doc, const MigrationList *l);
 
 char *report_render_json(const cJSON *doc, const MigrationList *l);
 char *report_render_text(const cJSON *doc, const MigrationList *l);
+char *report_render_sarif(const cJSON *doc, const MigrationList *l);
+char *report_render_github(const cJSON *doc, const MigrationList *l);
+char *report_render_gitlab(const cJSON *doc, const MigrationList *l);
+char *report_render_markdown(const cJSON *doc, const MigrationList *l);
+
+/* The text renderer colours only when allowed (not when writing to a file). */
+void report_text_allow_color(bool allow);
+
+/*
+ * A stable fingerprint of finding f of m (32 hex digits; caller frees): the
+ * file, rule, statement text and message, not the line, so it survives
+ * edits elsewhere in the file. occurrence tells identical findings apart.
+ */
+char *report_fingerprint(const Migration *m, const Finding *f, int occurrence);
+
+/* How many findings before m->findings[k] are identical to it (for report_fingerprint). */
+int report_occurrence(const Migration *m, size_t k);
 
 /*
  * Renders doc in opts->format to opts->output_path (or stdout), and writes

@@ -15,13 +15,21 @@ typedef struct Palette {
 static const Palette colors = {"\033[1m", "\033[2m", "\033[31m", "\033[33m", "\033[34m", "\033[0m"};
 static const Palette plain = {"", "", "", "", "", ""};
 
-/* Colours only on a terminal, and never when NO_COLOR is set. */
+static bool color_allowed = true;
+
+void
+report_text_allow_color(bool allow)
+{
+	color_allowed = allow;
+}
+
+/* Colours only on a terminal, never into a file, and never when NO_COLOR is set. */
 static const Palette *
 palette(void)
 {
 	const char *no_color = getenv("NO_COLOR");
 
-	if (isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0'))
+	if (color_allowed && isatty(STDOUT_FILENO) && (no_color == NULL || no_color[0] == '\0'))
 		return &colors;
 	return &plain;
 }
@@ -74,16 +82,41 @@ append_statement(StrBuf *sb, const Migration *m, const Statement *st, const Pale
 		strbuf_appendf(sb, "      %scannot run inside a transaction%s\n", p->dim, p->reset);
 }
 
+/* Appends text with every line after the first indented by indent. */
+static void
+append_indented(StrBuf *sb, const char *text, const char *indent)
+{
+	for (const char *p = text; *p; p++) {
+		strbuf_append_n(sb, p, 1);
+		if (*p == '\n' && p[1] != '\0')
+			strbuf_append(sb, indent);
+	}
+}
+
 static void
 append_finding(StrBuf *sb, const Migration *m, const Finding *f, const Palette *p)
 {
 	const char *color = f->severity == SEVERITY_ERROR ? p->red :
 		f->severity == SEVERITY_WARNING ? p->yellow : p->blue;
 
-	strbuf_appendf(sb, "  %s:%d:%d: %s%s%s [%s] %s\n", m->path, f->line, f->column, color,
-				   severity_name(f->severity), p->reset, f->rule, f->message);
-	if (f->help && f->help[0])
-		strbuf_appendf(sb, "      %shelp:%s %s\n", p->dim, p->reset, f->help);
+	strbuf_appendf(sb, "    %s:%d:%d: %s%s%s [%s] ", m->path, f->line, f->column, color,
+				   severity_name(f->severity), p->reset, f->rule);
+	append_indented(sb, f->message, "      ");
+	strbuf_append(sb, "\n");
+	if (f->help && f->help[0]) {
+		strbuf_appendf(sb, "      %shelp:%s ", p->dim, p->reset);
+		append_indented(sb, f->help, "        ");
+		strbuf_append(sb, "\n");
+	}
+}
+
+/* Appends the findings of m located at statement index stmt (-1: the file's own). */
+static void
+append_findings_of(StrBuf *sb, const Migration *m, int stmt, const Palette *p)
+{
+	for (size_t k = 0; k < m->nfindings; k++)
+		if (m->findings[k].statement == stmt)
+			append_finding(sb, m, &m->findings[k], p);
 }
 
 char *
@@ -92,7 +125,7 @@ report_render_text(const cJSON *doc, const MigrationList *l)
 	const Palette *p = palette();
 	StrBuf sb = {0};
 	size_t nstmts = 0;
-	int e = 0, w = 0, inf = 0;
+	int counts[3] = {0, 0, 0};
 
 	(void) doc;
 	for (size_t i = 0; i < l->count; i++) {
@@ -101,18 +134,20 @@ report_render_text(const cJSON *doc, const MigrationList *l)
 		strbuf_appendf(&sb, "%s%s%s  (version %s, %s%s)\n", p->bold, m->path, p->reset,
 					   m->version[0] ? m->version : "-", layout_name(m->layout),
 					   m->transactional ? "" : ", no transaction");
-		for (size_t k = 0; k < m->nstmts; k++)
+		for (size_t k = 0; k < m->nstmts; k++) {
 			append_statement(&sb, m, &m->stmts[k], p);
-		for (size_t k = 0; k < m->nfindings; k++) {
-			append_finding(&sb, m, &m->findings[k], p);
-			e += m->findings[k].severity == SEVERITY_ERROR;
-			w += m->findings[k].severity == SEVERITY_WARNING;
-			inf += m->findings[k].severity == SEVERITY_INFO;
+			append_findings_of(&sb, m, (int) k, p);
 		}
+		append_findings_of(&sb, m, -1, p);
+		for (size_t k = 0; k < m->nfindings; k++)
+			counts[m->findings[k].severity]++;
 		nstmts += m->nstmts;
 		strbuf_append(&sb, "\n");
 	}
-	strbuf_appendf(&sb, "%zu migrations, %zu statements: %d errors, %d warnings, %d infos\n",
-				   l->count, nstmts, e, w, inf);
+	strbuf_appendf(&sb, "%s%zu migrations, %zu statements: %s%d errors%s, %s%d warnings%s, "
+				   "%d infos%s\n", p->bold, l->count, nstmts,
+				   counts[SEVERITY_ERROR] ? p->red : "", counts[SEVERITY_ERROR], p->reset,
+				   counts[SEVERITY_WARNING] ? p->yellow : "", counts[SEVERITY_WARNING], p->reset,
+				   counts[SEVERITY_INFO], p->reset);
 	return strbuf_detach(&sb);
 }

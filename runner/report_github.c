@@ -1,0 +1,88 @@
+/*
+ * report_github.c — GitHub Actions workflow commands: one annotation per
+ * finding (::error file=...,line=...,col=...,title=...::message), shown on
+ * the pull request's diff, then a one-line summary for the log.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* GitHub's command for a severity. */
+static const char *
+github_command(Severity s)
+{
+	switch (s) {
+	case SEVERITY_ERROR:
+		return "error";
+	case SEVERITY_WARNING:
+		return "warning";
+	case SEVERITY_INFO:
+		break;
+	}
+	return "notice";
+}
+
+/*
+ * Appends s escaped as the runner's toolkit does: %, CR and LF always; in
+ * property values also ':' and ','.
+ */
+static void
+append_escaped(StrBuf *sb, const char *s, bool property)
+{
+	for (const char *p = s; *p; p++) {
+		switch (*p) {
+		case '%':
+			strbuf_append(sb, "%25");
+			break;
+		case '\r':
+			strbuf_append(sb, "%0D");
+			break;
+		case '\n':
+			strbuf_append(sb, "%0A");
+			break;
+		case ':':
+			strbuf_append(sb, property ? "%3A" : ":");
+			break;
+		case ',':
+			strbuf_append(sb, property ? "%2C" : ",");
+			break;
+		default:
+			strbuf_append_n(sb, p, 1);
+		}
+	}
+}
+
+char *
+report_render_github(const cJSON *doc, const MigrationList *l)
+{
+	StrBuf sb = {0};
+	int counts[3] = {0, 0, 0};
+
+	(void) doc;
+	for (size_t i = 0; i < l->count; i++) {
+		const Migration *m = l->items[i];
+
+		for (size_t k = 0; k < m->nfindings; k++) {
+			const Finding *f = &m->findings[k];
+			char *title = xasprintf("migsafe %s", f->rule);
+
+			counts[f->severity]++;
+			strbuf_appendf(&sb, "::%s file=", github_command(f->severity));
+			append_escaped(&sb, m->path, true);
+			strbuf_appendf(&sb, ",line=%d,col=%d,title=", f->line, f->column);
+			append_escaped(&sb, title, true);
+			strbuf_append(&sb, "::");
+			append_escaped(&sb, f->message, false);
+			if (f->help && f->help[0]) {
+				append_escaped(&sb, "\n\n", false);
+				append_escaped(&sb, f->help, false);
+			}
+			strbuf_append(&sb, "\n");
+			free(title);
+		}
+	}
+	strbuf_appendf(&sb, "migsafe: %zu migrations: %d errors, %d warnings, %d infos\n", l->count,
+				   counts[SEVERITY_ERROR], counts[SEVERITY_WARNING], counts[SEVERITY_INFO]);
+	return strbuf_detach(&sb);
+}

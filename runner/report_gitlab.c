@@ -1,0 +1,62 @@
+/*
+ * report_gitlab.c — GitLab Code Quality (a JSON array of issues with stable
+ * fingerprints), shown in merge request widgets and diffs.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+
+/* GitLab's severity for ours (info, minor, major, critical, blocker). */
+static const char *
+gitlab_severity(Severity s)
+{
+	switch (s) {
+	case SEVERITY_ERROR:
+		return "critical";
+	case SEVERITY_WARNING:
+		return "major";
+	case SEVERITY_INFO:
+		break;
+	}
+	return "info";
+}
+
+static cJSON *
+gitlab_issue(const Migration *m, size_t k)
+{
+	const Finding *f = &m->findings[k];
+	cJSON *o = cJSON_CreateObject(), *loc, *lines, *content;
+	char *fp = report_fingerprint(m, f, report_occurrence(m, k));
+
+	cJSON_AddStringToObject(o, "type", "issue");
+	cJSON_AddStringToObject(o, "check_name", f->rule);
+	cJSON_AddStringToObject(o, "description", f->message);
+	content = cJSON_AddObjectToObject(o, "content");
+	cJSON_AddStringToObject(content, "body", f->help ? f->help : "");
+	cJSON_AddItemToObject(o, "categories", cJSON_CreateStringArray((const char *[]) {"Bug Risk"}, 1));
+	cJSON_AddStringToObject(o, "severity", gitlab_severity(f->severity));
+	cJSON_AddStringToObject(o, "fingerprint", fp);
+	loc = cJSON_AddObjectToObject(o, "location");
+	cJSON_AddStringToObject(loc, "path", m->path);
+	lines = cJSON_AddObjectToObject(loc, "lines");
+	cJSON_AddNumberToObject(lines, "begin", f->line > 0 ? f->line : 1);
+	free(fp);
+	return o;
+}
+
+char *
+report_render_gitlab(const cJSON *doc, const MigrationList *l)
+{
+	cJSON *issues = cJSON_CreateArray();
+	char *s, *out;
+
+	(void) doc;
+	for (size_t i = 0; i < l->count; i++)
+		for (size_t k = 0; k < l->items[i]->nfindings; k++)
+			cJSON_AddItemToArray(issues, gitlab_issue(l->items[i], k));
+	s = cJSON_Print(issues);
+	out = xasprintf("%s\n", s);
+	free(s);
+	cJSON_Delete(issues);
+	return out;
+}

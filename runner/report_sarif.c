@@ -1,0 +1,178 @@
+/*
+ * report_sarif.c — SARIF 2.1.0 for GitHub code scanning and other SARIF
+ * consumers: the rule catalogue in tool.driver.rules, one result per
+ * finding with its physical location and a stable fingerprint.
+ */
+#include "report.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+
+#define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
+
+/* SARIF's level for a severity. */
+static const char *
+sarif_level(Severity s)
+{
+	switch (s) {
+	case SEVERITY_ERROR:
+		return "error";
+	case SEVERITY_WARNING:
+		return "warning";
+	case SEVERITY_INFO:
+		break;
+	}
+	return "note";
+}
+
+/*
+ * A path as a URI reference: relative paths stay relative (to the run's
+ * working directory), absolute ones become file:// URIs; bytes outside
+ * RFC 3986's unreserved set and "/" are percent-encoded.
+ */
+static char *
+path_uri(const char *path)
+{
+	StrBuf sb = {0};
+
+	if (path[0] == '/')
+		strbuf_append(&sb, "file://");
+	for (const unsigned char *p = (const unsigned char *) path; *p; p++) {
+		if (isalnum(*p) || strchr("-._~/", *p))
+			strbuf_append_n(&sb, (const char *) p, 1);
+		else
+			strbuf_appendf(&sb, "%%%02X", *p);
+	}
+	if (sb.data == NULL)
+		strbuf_append(&sb, "");
+	return strbuf_detach(&sb);
+}
+
+/* "adding-foreign-key" -> "AddingForeignKey": SARIF's readable rule name. */
+static char *
+rule_name(const char *id)
+{
+	StrBuf sb = {0};
+	bool upper = true;
+
+	for (const char *p = id; *p; p++) {
+		if (*p == '-') {
+			upper = true;
+			continue;
+		}
+		strbuf_appendf(&sb, "%c", upper ? toupper((unsigned char) *p) : *p);
+		upper = false;
+	}
+	return strbuf_detach(&sb);
+}
+
+static cJSON *
+text_object(const char *text)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "text", text);
+	return o;
+}
+
+static cJSON *
+sarif_rules(void)
+{
+	cJSON *rules = cJSON_CreateArray();
+
+	for (size_t i = 0; i < rules_count(); i++) {
+		const Rule *r = rules_at(i);
+		cJSON *o = cJSON_CreateObject(), *conf = cJSON_CreateObject(), *props;
+		char *name = rule_name(r->id);
+		char *help = xasprintf("docs/rules.md, section %s: a bad and a good example.", r->id);
+
+		cJSON_AddStringToObject(o, "id", r->id);
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddItemToObject(o, "shortDescription", text_object(r->summary));
+		cJSON_AddItemToObject(o, "help", text_object(help));
+		cJSON_AddStringToObject(conf, "level", sarif_level(r->severity));
+		cJSON_AddBoolToObject(conf, "enabled", r->enabled);
+		cJSON_AddItemToObject(o, "defaultConfiguration", conf);
+		props = cJSON_AddObjectToObject(o, "properties");
+		cJSON_AddItemToObject(props, "tags", cJSON_CreateStringArray(&r->family, 1));
+		cJSON_AddItemToArray(rules, o);
+		free(name);
+		free(help);
+	}
+	return rules;
+}
+
+/* The index of rule id in the catalogue, or -1. */
+static int
+rule_index(const char *id)
+{
+	for (size_t i = 0; i < rules_count(); i++)
+		if (strcmp(rules_at(i)->id, id) == 0)
+			return (int) i;
+	return -1;
+}
+
+static cJSON *
+sarif_result(const Migration *m, size_t k)
+{
+	const Finding *f = &m->findings[k];
+	cJSON *o = cJSON_CreateObject(), *loc = cJSON_CreateObject(), *locs = cJSON_CreateArray();
+	cJSON *phys, *art, *region, *fps;
+	char *uri = path_uri(m->path);
+	char *fp = report_fingerprint(m, f, report_occurrence(m, k));
+	char *text = f->help && f->help[0] ? xasprintf("%s\n\n%s", f->message, f->help) :
+		xstrdup(f->message);
+	int idx = rule_index(f->rule);
+
+	cJSON_AddStringToObject(o, "ruleId", f->rule);
+	if (idx >= 0)
+		cJSON_AddNumberToObject(o, "ruleIndex", idx);
+	cJSON_AddStringToObject(o, "level", sarif_level(f->severity));
+	cJSON_AddItemToObject(o, "message", text_object(text));
+	phys = cJSON_AddObjectToObject(loc, "physicalLocation");
+	art = cJSON_AddObjectToObject(phys, "artifactLocation");
+	cJSON_AddStringToObject(art, "uri", uri);
+	region = cJSON_AddObjectToObject(phys, "region");
+	cJSON_AddNumberToObject(region, "startLine", f->line > 0 ? f->line : 1);
+	cJSON_AddNumberToObject(region, "startColumn", f->column > 0 ? f->column : 1);
+	cJSON_AddItemToArray(locs, loc);
+	cJSON_AddItemToObject(o, "locations", locs);
+	fps = cJSON_AddObjectToObject(o, "partialFingerprints");
+	cJSON_AddStringToObject(fps, "migsafe/v1", fp);
+	free(uri);
+	free(fp);
+	free(text);
+	return o;
+}
+
+char *
+report_render_sarif(const cJSON *doc, const MigrationList *l)
+{
+	cJSON *sarif = cJSON_CreateObject(), *runs = cJSON_CreateArray(), *run = cJSON_CreateObject();
+	cJSON *driver, *results = cJSON_CreateArray();
+	char *s, *out;
+
+	(void) doc;
+	cJSON_AddStringToObject(sarif, "$schema", SARIF_SCHEMA);
+	cJSON_AddStringToObject(sarif, "version", "2.1.0");
+	driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"), "driver");
+	cJSON_AddStringToObject(driver, "name", "migsafe");
+	cJSON_AddStringToObject(driver, "semanticVersion", MIGSAFE_VERSION);
+	cJSON_AddItemToObject(driver, "rules", sarif_rules());
+	for (size_t i = 0; i < l->count; i++)
+		for (size_t k = 0; k < l->items[i]->nfindings; k++)
+			cJSON_AddItemToArray(results, sarif_result(l->items[i], k));
+	cJSON_AddItemToObject(run, "results", results);
+	/* columns count characters (code points), as the text report shows them */
+	cJSON_AddStringToObject(run, "columnKind", "unicodeCodePoints");
+	cJSON_AddItemToArray(runs, run);
+	cJSON_AddItemToObject(sarif, "runs", runs);
+	s = cJSON_Print(sarif);
+	out = xasprintf("%s\n", s);
+	free(s);
+	cJSON_Delete(sarif);
+	return out;
+}
