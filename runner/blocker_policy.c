@@ -34,6 +34,7 @@ static const char *const policy_names[] = {
 	[ON_BLOCKERS_FAIL] = "fail",
 	[ON_BLOCKERS_CANCEL] = "cancel",
 	[ON_BLOCKERS_TERMINATE] = "terminate",
+	[ON_BLOCKERS_IGNORE] = "ignore",
 };
 
 const char *

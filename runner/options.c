@@ -91,9 +91,9 @@ parse_applied_by(Options *opts, const char *arg)
 static bool
 parse_on_blockers(Options *opts, const char *arg)
 {
-	static const char *const names[] = {"wait", "fail", "cancel", "terminate"};
+	static const char *const names[] = {"wait", "fail", "cancel", "terminate", "ignore"};
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (strcmp(arg, names[i]) == 0) {
 			opts->on_blockers = (BlockerPolicy) i;
 			return true;
@@ -184,7 +184,7 @@ static const OptSpec option_table[] = {
 	{"small-table-bytes", OPT_INT64, OFF(small_table_bytes), CMD_APPLY | CMD_PLAN, "BYTES",
 	 "tables below BYTES and --small-table-rows are small (default 10485760)", NULL},
 	{"on-blockers", OPT_CUSTOM, 0, CMD_APPLY | CMD_PLAN, "POLICY",
-	 "wait, fail, cancel or terminate (default wait)", parse_on_blockers},
+	 "wait, fail, cancel, terminate, or ignore (no pre-check) (default wait)", parse_on_blockers},
 	{"blocker-min-age", OPT_CUSTOM, 0, CMD_PRECHECK | CMD_BLOCKERS, "DURATION",
 	 "younger transactions are churn, not blockers (default: --lock-timeout)",
 	 parse_blocker_min_age},

@@ -29,7 +29,8 @@ typedef enum BlockerPolicy {
 	ON_BLOCKERS_WAIT = 0,
 	ON_BLOCKERS_FAIL,
 	ON_BLOCKERS_CANCEL,
-	ON_BLOCKERS_TERMINATE
+	ON_BLOCKERS_TERMINATE,
+	ON_BLOCKERS_IGNORE          /* no pre-check: lock_timeout retries alone */
 } BlockerPolicy;
 
 typedef struct Options {

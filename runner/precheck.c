@@ -389,6 +389,8 @@ precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, c
 	const char *outcome_name = "proceed";
 	int looks = 0, churn = 0;
 
+	if (opts->on_blockers == ON_BLOCKERS_IGNORE)
+		return PRECHECK_PROCEED;
 	pc.seen = array_member(mig_report, "blockers");
 	pc.actions = array_member(mig_report, "actions");
 	for (;;) {
