@@ -359,6 +359,19 @@ assign_roles(DryRun *d)
 	return true;
 }
 
+/* "traced", "partly-traced" or "not-traced": how much of a pending migration was observed. */
+static const char *
+traced_status(const DryRun *d, size_t i)
+{
+	size_t n = d->migrations.items[i]->nstmts, traced = 0;
+
+	for (size_t k = 0; k < n; k++)
+		traced += d->slots[i][k].done && d->slots[i][k].r.state == TRACE_TRACED;
+	if (traced == n)
+		return "traced";
+	return traced ? "partly-traced" : "not-traced";
+}
+
 /* Runs every migration by its role, in order, until the end or the first failure. */
 static void
 dry_run_all(DryRun *d)
@@ -383,7 +396,7 @@ dry_run_all(DryRun *d)
 		else
 			ok = trace_in_db(d, i);
 		if (ok)
-			d->status[i] = d->roles[i] == ROLE_APPLY_FIRST ? "applied-first" : "traced";
+			d->status[i] = d->roles[i] == ROLE_APPLY_FIRST ? "applied-first" : traced_status(d, i);
 	}
 	end_tx(d);
 	if (signals_received && d->stop == STOP_NONE)

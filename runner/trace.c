@@ -446,7 +446,9 @@ diff_snapshots(Tracer *t, const RelSnapshot *before, const LockSnapshot *held_be
 	for (size_t i = 0; i < after->count; i++) {
 		const RelInfo *now = &after->items[i], *was = rel_find(before, now->oid);
 
-		if (was && was->filenode != 0 && now->filenode != 0 && was->filenode != now->filenode) {
+		if (was == NULL)
+			(void) result_table(out, now);     /* created by the statement */
+		else if (was->filenode != 0 && now->filenode != 0 && was->filenode != now->filenode) {
 			TraceTable *tt = result_table(out, now);
 
 			tt->rewritten = true;

@@ -1,0 +1,326 @@
+"""migsafe dry-run: real locks observed in a rolled-back transaction.
+
+Against a database (--db): nothing changes (schema and history identical),
+every traced statement's observed locks equal the prediction, a rewrite is
+seen from the relfilenode with the table's real size, and a conflicting
+session makes the dry-run stop within its lock_timeout naming the blocker.
+Without --db: a throwaway cluster is started and removed again.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import EXAMPLES, connect
+
+# Relation kinds the dry-run compares even when the analysis predicts nothing there.
+TABLE_LIKE = {"table", "partitioned table", "foreign table", "materialized view", "view"}
+# PostgreSQL's lock modes, weakest first.
+MODES = ["AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+         "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]
+
+
+def schema_dump(url):
+    out = subprocess.run(["pg_dump", "--schema-only", "--no-owner", "--no-privileges", url],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    # comments, and the random \\restrict key of recent pg_dump, vary from one dump to the next
+    return [line for line in out.splitlines()
+            if not line.startswith("--") and not line.startswith("\\")]
+
+
+def history_rows(url):
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('migsafe.migrations') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return None
+            cur.execute("SELECT * FROM migsafe.migrations ORDER BY version")
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def strongest(modes):
+    return max(modes, key=MODES.index)
+
+
+def observed_per_table(stmt):
+    """The strongest lock per relation as observed, over the relations the prediction covers."""
+    obs = stmt["observed"]
+    predicted = {lk["relation"]: lk["mode"] for lk in stmt["locks"]}
+    per = {}
+    for lk in obs["locks"]:
+        rel = lk["relation"]
+        if rel not in predicted and (lk["created"] or lk["relkind"] not in TABLE_LIKE):
+            continue
+        per.setdefault(rel, []).append(lk["mode"])
+    result = {rel: strongest(modes) for rel, modes in per.items()}
+    for rel in obs["already_held"]:
+        # held since an earlier statement of the same transaction: pg_locks cannot show it again
+        if rel not in result or MODES.index(result[rel]) < MODES.index(predicted[rel]):
+            result[rel] = predicted[rel]
+    return predicted, result
+
+
+def traced_statements(doc):
+    for m in doc["migrations"]:
+        for st in m["statements"]:
+            if st["observed"]["traced"]:
+                yield m, st
+
+
+def apply_first(run, url, tmp_path, names):
+    """Applies some example migrations for real with migsafe apply, so that a history exists."""
+    part = tmp_path / "applied"
+    part.mkdir()
+    for name in names:
+        shutil.copy(EXAMPLES / name, part / name)
+    res = run("apply", "--db", url, part)
+    assert res.returncode == 0, res.stderr
+
+
+def test_example_on_a_database_changes_nothing_and_locks_match_prediction(run, db, tmp_path):
+    apply_first(run, db, tmp_path, ["0001_create_users.sql", "0002_create_orders.sql",
+                                    "0003_create_payments.sql"])
+    schema_before, history_before = schema_dump(db), history_rows(db)
+    assert len(history_before) == 3
+
+    res = run("dry-run", "--db", db, "--format", "json", EXAMPLES)
+    assert res.returncode in (0, 1), res.stderr        # 1: the example's unsafe migrations
+    doc = json.loads(res.stdout)
+
+    assert schema_dump(db) == schema_before
+    assert history_rows(db) == history_before
+    statuses = {m["path"].split("/")[-1]: m["dry_run"]["status"] for m in doc["migrations"]}
+    assert "0001_create_users.sql" not in statuses       # already applied: not traced again
+    assert statuses["0004_index_users_email_unsafe.sql"] == "traced"
+    assert statuses["0005_index_orders_user_safe.sql"] == "not-traced"
+
+    traced = list(traced_statements(doc))
+    assert len(traced) >= 10
+    for m, st in traced:
+        predicted, observed = observed_per_table(st)
+        assert observed == predicted, (m["path"], st["sql"], st["observed"])
+        assert st["mismatch"] is False
+    # the ALTER TABLE ... ADD FOREIGN KEY really takes ShareRowExclusiveLock on both tables
+    fk = next(st for m, st in traced if m["path"].endswith("0006_fk_payments_orders_unsafe.sql"))
+    modes = {(lk["relation"], lk["mode"]) for lk in fk["observed"]["locks"]}
+    assert ("public.payments", "ShareRowExclusiveLock") in modes
+    assert ("public.orders", "ShareRowExclusiveLock") in modes
+    # CREATE INDEX CONCURRENTLY cannot be traced: predicted locks, marked and explained
+    cic = next(m for m in doc["migrations"] if m["path"].endswith("0005_index_orders_user_safe.sql"))
+    obs = cic["statements"][0]["observed"]
+    assert obs["traced"] is False and "transaction block" in obs["reason"]
+    assert [(lk["relation"], lk["mode"]) for lk in obs["locks"]] == \
+        [("public.orders", "ShareUpdateExclusiveLock")]
+    assert doc["target"]["throwaway"] is False
+
+
+def test_a_wrong_prediction_is_reported_as_a_mismatch(run, db, write_migrations):
+    """LOCK TABLE with a mode the analysis reads from the statement; a view hides the table."""
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE base (id int); CREATE VIEW v AS SELECT * FROM base")
+    conn.close()
+    # Locking the view also locks the table behind it, which a statement-only
+    # analysis cannot know: the trace must show the extra table.
+    d = write_migrations({"0001_lock.sql": "LOCK TABLE v IN ACCESS EXCLUSIVE MODE;\n"})
+    res = run("dry-run", "--db", db, "--format", "json", d)
+    doc = json.loads(res.stdout)
+    st = doc["migrations"][0]["statements"][0]
+    observed = {(lk["relation"], lk["mode"]) for lk in st["observed"]["locks"]}
+    assert ("public.base", "AccessExclusiveLock") in observed
+    predicted = {lk["relation"] for lk in st["locks"]}
+    if "public.base" not in predicted:
+        assert st["mismatch"] is True
+        assert {"relation": "public.base", "predicted": None,
+                "observed": "AccessExclusiveLock"} in st["mismatches"]
+        text = run("dry-run", "--db", db, d)
+        assert "MISMATCH on public.base: predicted no lock, observed AccessExclusiveLock" in text.stdout
+        assert "bug in migsafe" in text.stdout
+    else:
+        assert st["mismatch"] is False
+
+
+def pretty_bytes(n):
+    units = ["bytes", "kB", "MB", "GB", "TB"]
+    v, u = float(n), 0
+    while v >= 1024 and u + 1 < len(units):
+        v /= 1024
+        u += 1
+    if u == 0:
+        return f"{n} bytes"
+    return f"{v:.1f} {units[u]}" if v < 10 else f"{v:.0f} {units[u]}"
+
+
+def test_a_rewrite_is_observed_with_the_table_size(run, db, write_migrations):
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE big (id int PRIMARY KEY, v int, name varchar(10))")
+        cur.execute("INSERT INTO big SELECT g, g, 'x' FROM generate_series(1, 100000) g")
+        cur.execute("ANALYZE big")
+        cur.execute("SELECT pg_total_relation_size('big'), reltuples, relfilenode "
+                    "FROM pg_class WHERE oid = 'big'::regclass")
+        size, rows, filenode = cur.fetchone()
+    d = write_migrations({
+        "0001_widen.sql": "ALTER TABLE big ALTER COLUMN v TYPE bigint;\n",
+        "0002_longer_name.sql": "ALTER TABLE big ALTER COLUMN name TYPE varchar(20);\n",
+    })
+    res = run("dry-run", "--db", db, "--format", "json", d)
+    assert res.returncode in (0, 1), res.stderr
+    doc = json.loads(res.stdout)
+    widen, longer = (m["statements"][0]["observed"] for m in doc["migrations"])
+
+    assert {"relation": "public.big", "relkind": "table"} in widen["rewrites"]
+    assert {"relation": "public.big_pkey", "relkind": "index"} in widen["rewrites"]
+    table = next(t for t in widen["tables"] if t["relation"] == "public.big")
+    assert table["rewritten"] is True
+    assert table["bytes"] == size
+    assert table["rows"] == rows
+    assert table["mode"] == "AccessExclusiveLock"
+    # varchar(10) -> varchar(20) is binary-coercible: no rewrite
+    assert longer["rewrites"] == []
+    assert doc["impact"][0]["relation"] == "public.big"
+    assert doc["impact"][0]["action"] == "rewrites"
+
+    text = run("dry-run", "--db", db, d).stdout
+    assert (f"rewrites public.big, {pretty_bytes(size)}, 100 k rows, under AccessExclusiveLock: "
+            "blocks reads, writes and DDL for the whole rewrite") in text
+
+    with conn.cursor() as cur:   # rolled back: same file, same type
+        cur.execute("SELECT relfilenode FROM pg_class WHERE oid = 'big'::regclass")
+        assert cur.fetchone()[0] == filenode
+        cur.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = 'big'::regclass AND attname = 'v'")
+        assert cur.fetchone()[0] == "integer"
+    conn.close()
+
+
+def test_a_conflicting_session_stops_the_dry_run_within_lock_timeout(run, db, write_migrations):
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE accounts (id int)")
+    blocker = connect(db, autocommit=False, application_name="billing")
+    with blocker.cursor() as cur:
+        cur.execute("SELECT * FROM accounts")          # AccessShareLock, then idle in transaction
+    blocker_pid = blocker.get_backend_pid()
+    d = write_migrations({"0001_add.sql": "ALTER TABLE accounts ADD COLUMN note text;\n"})
+    try:
+        start = time.monotonic()
+        res = run("dry-run", "--db", db, "--lock-timeout", "1s", "--format", "json", d, timeout=60)
+        elapsed = time.monotonic() - start
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert res.returncode == 3, res.stderr
+    assert elapsed < 15
+    doc = json.loads(res.stdout)
+    obs = doc["migrations"][0]["statements"][0]["observed"]
+    assert obs["state"] == "failed"
+    assert obs["error"]["sqlstate"] == "55P03"
+    pids = {b["pid"]: b for b in obs["blockers"]}
+    assert blocker_pid in pids
+    assert pids[blocker_pid]["state"] == "idle in transaction"
+    assert pids[blocker_pid]["application_name"] == "billing"
+    assert pids[blocker_pid]["mode"] == "AccessShareLock"
+    assert f"pid {blocker_pid}" in res.stderr
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = 'accounts'::regclass "
+                    "AND attname = 'note'")
+        assert cur.fetchone()[0] == 0
+        deadline = time.monotonic() + 10    # the dry-run's sessions end with the process
+        while True:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name IN ('migsafe dry-run', 'migsafe-watcher')")
+            if cur.fetchone()[0] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name IN ('migsafe dry-run', 'migsafe-watcher')")
+        assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def cluster_dir_from(stderr):
+    m = re.search(r"starting a throwaway PostgreSQL in (\S+)", stderr)
+    assert m, stderr
+    return m.group(1)
+
+
+def processes_mentioning(text):
+    out = subprocess.run(["pgrep", "-f", text], capture_output=True, text=True).stdout
+    return [p for p in out.split() if p]
+
+
+@pytest.mark.slow
+def test_embedded_default_traces_the_example_and_leaves_nothing(run):
+    res = run("dry-run", "--format", "json", EXAMPLES, timeout=180)
+    assert res.returncode in (0, 1), res.stderr
+    directory = cluster_dir_from(res.stderr)
+    assert not os.path.exists(directory)
+    assert processes_mentioning(directory) == []
+    doc = json.loads(res.stdout)
+    assert doc["target"]["throwaway"] is True
+    statuses = [m["dry_run"]["status"] for m in doc["migrations"]]
+    assert len(statuses) == 14
+    assert statuses.count("traced") == 13            # all but the CONCURRENTLY one
+    for m, st in traced_statements(doc):
+        predicted, observed = observed_per_table(st)
+        assert observed == predicted, (m["path"], st["sql"], st["observed"])
+
+
+@pytest.mark.slow
+def test_embedded_commit_runs_non_transactional_statements_for_real(run):
+    res = run("dry-run", "--commit", "--format", "json", EXAMPLES, timeout=180)
+    assert res.returncode in (0, 1), res.stderr
+    assert not os.path.exists(cluster_dir_from(res.stderr))
+    doc = json.loads(res.stdout)
+    cic = next(m for m in doc["migrations"] if m["path"].endswith("0005_index_orders_user_safe.sql"))
+    obs = cic["statements"][0]["observed"]
+    assert obs["state"] == "ran-for-real" and obs["traced"] is False
+    assert any(t["relation"] == "public.orders_user_id_idx" for t in obs["tables"])
+
+
+def test_commit_is_refused_against_a_database(run, db):
+    res = run("dry-run", "--db", db, "--commit", EXAMPLES)
+    assert res.returncode == 2
+    assert "throwaway" in res.stderr
+
+
+@pytest.mark.slow
+def test_embedded_default_is_removed_on_sigint(migsafe_bin, write_migrations):
+    d = write_migrations({"0001_slow.sql": "SELECT pg_sleep(60);\n"})
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([migsafe_bin, "dry-run", str(d)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines = []
+
+    def read_stderr():
+        for line in proc.stderr:
+            lines.append(line)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while not any("0001_slow.sql: tracing" in ln for ln in lines):
+        assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
+        time.sleep(0.1)
+    directory = cluster_dir_from("".join(lines))
+    assert processes_mentioning(directory)            # the server runs now
+    time.sleep(0.5)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    rc = proc.wait(timeout=60)
+    reader.join(timeout=10)
+    assert rc == 130, "".join(lines)
+    assert time.monotonic() - start < 30
+    assert not os.path.exists(directory)
+    assert processes_mentioning(directory) == []
