@@ -124,13 +124,16 @@ report_render_text(const cJSON *doc, const MigrationList *l)
 {
 	const Palette *p = palette();
 	StrBuf sb = {0};
-	size_t nstmts = 0;
+	size_t nstmts = 0, nmigs = 0;
 	int counts[3] = {0, 0, 0};
 
 	(void) doc;
 	for (size_t i = 0; i < l->count; i++) {
 		const Migration *m = l->items[i];
 
+		if (m->context_only)
+			continue;        /* --since: context, not reported */
+		nmigs++;
 		strbuf_appendf(&sb, "%s%s%s  (version %s, %s%s)\n", p->bold, m->path, p->reset,
 					   m->version[0] ? m->version : "-", layout_name(m->layout),
 					   m->transactional ? "" : ", no transaction");
@@ -145,7 +148,7 @@ report_render_text(const cJSON *doc, const MigrationList *l)
 		strbuf_append(&sb, "\n");
 	}
 	strbuf_appendf(&sb, "%s%zu migrations, %zu statements: %s%d errors%s, %s%d warnings%s, "
-				   "%d infos%s\n", p->bold, l->count, nstmts,
+				   "%d infos%s\n", p->bold, nmigs, nstmts,
 				   counts[SEVERITY_ERROR] ? p->red : "", counts[SEVERITY_ERROR], p->reset,
 				   counts[SEVERITY_WARNING] ? p->yellow : "", counts[SEVERITY_WARNING], p->reset,
 				   counts[SEVERITY_INFO], p->reset);
