@@ -252,7 +252,7 @@ trace_throwaway(DryRun *d, size_t i)
 	const Migration *m = d->migrations.items[i];
 	size_t seg = (size_t) d->skip[i];
 
-	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !d->stop; k++) {
+	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !d->stop && !signals_received; k++) {
 		Slot *s = &d->slots[i][k];
 
 		if (m->stmts[k].analysis.transactional) {
@@ -290,7 +290,7 @@ trace_in_db(DryRun *d, size_t i)
 
 	if (!ensure_tx(d))
 		return false;
-	for (size_t k = (size_t) d->skip[i]; k < m->nstmts; k++) {
+	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !signals_received; k++) {
 		Slot *s = &d->slots[i][k];
 		const Statement *st = &m->stmts[k];
 		bool ok;
@@ -376,7 +376,7 @@ traced_status(const DryRun *d, size_t i)
 static void
 dry_run_all(DryRun *d)
 {
-	for (size_t i = 0; i < d->migrations.count && !d->stop; i++) {
+	for (size_t i = 0; i < d->migrations.count && !d->stop && !signals_received; i++) {
 		const Migration *m = d->migrations.items[i];
 		bool ok;
 
