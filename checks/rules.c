@@ -389,6 +389,35 @@ transactions_number(const Migration *m)
 	return tx;
 }
 
+/*
+ * Fills ctx->blocks_writes and ctx->exclusive: per statement, the relations
+ * it locks strongly that neither an earlier statement nor itself created.
+ * Computed once, so that checks looking across statements stay linear.
+ */
+static void
+strong_locks_collect(RuleCtx *ctx)
+{
+	const Migration *m = ctx->m;
+	StrList created = {0};
+
+	ctx->blocks_writes = xcalloc(m->nstmts ? m->nstmts : 1, sizeof(StrList));
+	ctx->exclusive = xcalloc(m->nstmts ? m->nstmts : 1, sizeof(StrList));
+	for (size_t j = 0; j < m->nstmts; j++) {
+		const Analysis *a = &m->stmts[j].analysis;
+
+		for (size_t k = 0; k < a->creates.count; k++)
+			strlist_add_unique(&created, a->creates.items[k]);
+		for (size_t i = 0; i < a->nlocks; i++) {
+			if (a->locks[i].mode < LOCK_SHARE || strlist_contains(&created, a->locks[i].relation))
+				continue;
+			strlist_add_unique(&ctx->blocks_writes[j], a->locks[i].relation);
+			if (a->locks[i].mode == LOCK_ACCESS_EXCLUSIVE)
+				strlist_add_unique(&ctx->exclusive[j], a->locks[i].relation);
+		}
+	}
+	strlist_free(&created);
+}
+
 /* Runs every enabled check on every statement, in order. */
 static void
 checks_run(const RulesOptions *opts, Migration *m)
@@ -398,6 +427,7 @@ checks_run(const RulesOptions *opts, Migration *m)
 	ctx.opts = opts;
 	ctx.m = m;
 	ctx.tx = transactions_number(m);
+	strong_locks_collect(&ctx);
 	for (size_t i = 0; i < m->nstmts; i++) {
 		ctx.st = &m->stmts[i];
 		ctx.tag = pgnode_tag(ctx.st->tree, &ctx.body);
@@ -412,6 +442,12 @@ checks_run(const RulesOptions *opts, Migration *m)
 		for (size_t k = 0; k < ctx.st->analysis.creates.count; k++)
 			strlist_add_unique(&ctx.created, ctx.st->analysis.creates.items[k]);
 	}
+	for (size_t i = 0; i < m->nstmts; i++) {
+		strlist_free(&ctx.blocks_writes[i]);
+		strlist_free(&ctx.exclusive[i]);
+	}
+	free(ctx.blocks_writes);
+	free(ctx.exclusive);
 	strlist_free(&ctx.created);
 	free(ctx.tx);
 }

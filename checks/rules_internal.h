@@ -19,6 +19,9 @@ struct RuleCtx {
 	const cJSON *body;          /* its node body */
 	StrList created;            /* relations created by earlier statements of m */
 	int *tx;                    /* per statement: transaction block number, -1 outside one */
+	StrList *blocks_writes;     /* per statement: relations that existed before it, locked */
+	                            /* in ShareLock or stronger (writes wait) */
+	StrList *exclusive;         /* per statement: the same in AccessExclusiveLock */
 	const Rule *rule;           /* the rule being run */
 };
 

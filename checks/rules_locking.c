@@ -21,26 +21,12 @@ tag_in(const char *tag, const char *const *list)
 	return false;
 }
 
-/*
- * True when relation is not one this migration created: neither by a
- * statement before the one being checked, nor by statement j itself.
- */
+/* True when relation is not one this migration created before statement j or in it. */
 static bool
 existed(const RuleCtx *ctx, size_t j, const char *relation)
 {
 	return !rule_is_new_name(ctx, relation) &&
 		!strlist_contains(&ctx->m->stmts[j].analysis.creates, relation);
-}
-
-/* Adds to out the existing relations statement j locks in mode min or stronger. */
-static void
-strong_locks(const RuleCtx *ctx, size_t j, LockMode min, StrList *out)
-{
-	const Analysis *a = &ctx->m->stmts[j].analysis;
-
-	for (size_t i = 0; i < a->nlocks; i++)
-		if (a->locks[i].mode >= min && existed(ctx, j, a->locks[i].relation))
-			strlist_add_unique(out, a->locks[i].relation);
 }
 
 /* The list joined with ", " (caller frees). */
@@ -81,37 +67,25 @@ check_statements_after_access_exclusive(RuleCtx *ctx)
 {
 	size_t i = (size_t) ctx->st->index;
 	int tx = ctx->tx[i];
-	StrList held = {0};
+	const StrList *held = &ctx->exclusive[i];
 	size_t later = 0, first = 0;
 	char *names;
 
-	if (tx < 0)
+	if (tx < 0 || held->count == 0)
 		return;
-	strong_locks(ctx, i, LOCK_ACCESS_EXCLUSIVE, &held);
-	if (held.count == 0)
-		goto done;
 	/* report the first such statement of the transaction only */
-	for (size_t k = 0; k < i; k++) {
-		StrList earlier = {0};
-		bool found;
-
-		if (ctx->tx[k] != tx)
-			continue;
-		strong_locks(ctx, k, LOCK_ACCESS_EXCLUSIVE, &earlier);
-		found = earlier.count > 0;
-		strlist_free(&earlier);
-		if (found)
-			goto done;
-	}
+	for (size_t k = 0; k < i; k++)
+		if (ctx->tx[k] == tx && ctx->exclusive[k].count > 0)
+			return;
 	for (size_t j = i + 1; j < ctx->m->nstmts && ctx->tx[j] == tx; j++) {
-		if (!does_work(ctx, j, &held))
+		if (!does_work(ctx, j, held))
 			continue;
 		if (later++ == 0)
 			first = j;
 	}
 	if (later == 0)
-		goto done;
-	names = joined(&held);
+		return;
+	names = joined(held);
 	rule_report(ctx, -1,
 				xasprintf("%s takes %s on %s, which blocks %s, and the transaction goes on with %zu "
 						  "more statement%s doing work (the first at line %d): the lock is held, "
@@ -124,8 +98,6 @@ check_statements_after_access_exclusive(RuleCtx *ctx)
 						"move backfills, index builds and changes to other tables into separate "
 						"migrations, or put the strong statement last."));
 	free(names);
-done:
-	strlist_free(&held);
 }
 
 /*
@@ -135,17 +107,15 @@ done:
 static bool
 adds_strong_table(const RuleCtx *ctx, size_t k, StrList *held)
 {
-	StrList mine = {0};
+	const StrList *mine = &ctx->blocks_writes[k];
 	bool adds = false;
 
-	strong_locks(ctx, k, LOCK_SHARE, &mine);
-	for (size_t r = 0; r < mine.count; r++) {
-		if (held->count > 0 && !strlist_contains(held, mine.items[r]))
+	for (size_t r = 0; r < mine->count; r++) {
+		if (held->count > 0 && !strlist_contains(held, mine->items[r]))
 			adds = true;
 	}
-	for (size_t r = 0; r < mine.count; r++)
-		strlist_add_unique(held, mine.items[r]);
-	strlist_free(&mine);
+	for (size_t r = 0; r < mine->count; r++)
+		strlist_add_unique(held, mine->items[r]);
 	return adds;
 }
 
@@ -251,30 +221,22 @@ void
 check_missing_lock_timeout(RuleCtx *ctx)
 {
 	size_t i = (size_t) ctx->st->index;
-	StrList rels = {0};
 	bool timeout = false;
 	char *names;
 
-	if (!ctx->opts->applied_by_other)
+	if (!ctx->opts->applied_by_other || ctx->blocks_writes[i].count == 0)
 		return;
-	strong_locks(ctx, i, LOCK_SHARE, &rels);
-	if (rels.count == 0)
-		goto done;
 	for (size_t k = 0; k < i; k++) {
-		StrList earlier = {0};
-		bool on, strong;
+		bool on;
 
 		if (sets_lock_timeout(&ctx->m->stmts[k], &on))
 			timeout = on;
-		strong_locks(ctx, k, LOCK_SHARE, &earlier);
-		strong = earlier.count > 0;
-		strlist_free(&earlier);
-		if (strong && !timeout)
-			goto done;         /* reported at that earlier statement */
+		if (ctx->blocks_writes[k].count > 0 && !timeout)
+			return;            /* reported at that earlier statement */
 	}
 	if (timeout)
-		goto done;
-	names = joined(&rels);
+		return;
+	names = joined(&ctx->blocks_writes[i]);
 	rule_report(ctx, -1,
 				xasprintf("%s needs %s on %s with no lock_timeout set: while it waits for a "
 						  "running transaction, every query on %s queues behind it (%s is "
@@ -287,6 +249,4 @@ check_missing_lock_timeout(RuleCtx *ctx)
 						"  SET lock_timeout = '2s';\n"
 						"(migsafe apply sets it, with retries, by itself.)"));
 	free(names);
-done:
-	strlist_free(&rels);
 }
