@@ -56,7 +56,11 @@ policy_is_blocker(const LiveSession *s, int64_t min_age_ms)
 {
 	if (!s->conflicts || s->yields)
 		return false;
-	if (s->prepared || policy_idle_in_transaction(&s->b))
+	/*
+	 * No state: another role's session that this role may not inspect
+	 * (pg_read_all_stats). Its age is unknown, so it cannot be called churn.
+	 */
+	if (s->prepared || s->b.state == NULL || policy_idle_in_transaction(&s->b))
 		return true;
 	return s->b.xact_age_ms >= min_age_ms;
 }
@@ -93,7 +97,10 @@ policy_refusal(const Options *opts, const LiveSession *s)
 		return xasprintf("user '%s' is not an --include-user", user);
 	if (listed(&opts->exclude_users, user))
 		return xasprintf("user '%s' is an --exclude-user", user);
-	if (b->xact_age_ms < opts->cancel_after_ms)
+	if (opts->cancel_after_ms > 0 && b->xact_age_ms < 0)
+		return xstrdup("its transaction's age is hidden from this role (--cancel-after "
+					   "needs pg_read_all_stats)");
+	if (b->xact_age_ms < opts->cancel_after_ms && opts->cancel_after_ms > 0)
 		return xasprintf("transaction %lldms old, younger than --cancel-after %lldms",
 						 (long long) (b->xact_age_ms < 0 ? 0 : b->xact_age_ms),
 						 (long long) opts->cancel_after_ms);

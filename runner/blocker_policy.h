@@ -19,9 +19,10 @@ bool policy_idle_in_transaction(const Blocker *b);
 
 /*
  * Whether a session in the scan is a blocker rather than churn: its lock
- * conflicts, and it is idle in transaction, a prepared transaction, or its
- * transaction is at least min_age_ms old. An autovacuum worker that
- * PostgreSQL cancels by itself never is.
+ * conflicts, and it is idle in transaction, a prepared transaction, hidden
+ * from this role (no state: its age is unknown), or its transaction is at
+ * least min_age_ms old. An autovacuum worker that PostgreSQL cancels by
+ * itself never is.
  */
 bool policy_is_blocker(const LiveSession *s, int64_t min_age_ms);
 

@@ -187,6 +187,24 @@ precheck_warn_context(PgConn *conn, const Migration *m, const LiveScan *scan, bo
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
 		free(w);
 	}
+	for (size_t i = 0; i < scan->count; i++) {
+		const Blocker *b = &scan->items[i].b;
+
+		if (b->state != NULL || scan->items[i].prepared || !scan->items[i].conflicts)
+			continue;
+		{
+			char *w = xasprintf("%s: pid %d holds or waits for %s on %s, but this role may not "
+								"see its state, age or query (another role's session): it "
+								"counts as a blocker; grant the migration role pg_read_all_stats "
+								"to tell churn from blockers", m ? m->path : "",
+								b->pid, b->mode ? b->mode : "a lock",
+								b->relation ? b->relation : "?");
+
+			log_warn("%s", w);
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
+			free(w);
+		}
+	}
 	if (check_settings) {
 		PgError err = {0};
 		PgResult *r = pgsql_query(conn, "SELECT current_setting('log_lock_waits')", 0, NULL, &err);
