@@ -29,7 +29,6 @@
 #include "pipeline.h"
 #include "report.h"
 #include "signals.h"
-#include "since.h"
 #include "trace.h"
 
 #define DRY_RUN_SUMMARY "Runs the pending migrations for real inside a transaction that is " \
@@ -560,7 +559,8 @@ cli_dry_run(int argc, char **argv)
 		options_free(&d.opts);
 		return EXIT_USAGE;
 	}
-	if (!pipeline_load(&d.opts, &d.migrations) || (d.opts.since && !since_apply(&d.opts, &d.migrations))) {
+	/* pipeline_load also applies --since: unchanged migrations become context_only */
+	if (!pipeline_load(&d.opts, &d.migrations)) {
 		dry_run_free(&d);
 		return EXIT_USAGE;
 	}

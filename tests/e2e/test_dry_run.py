@@ -323,3 +323,39 @@ def test_embedded_default_is_removed_on_sigint(migsafe_bin, write_migrations):
     assert time.monotonic() - start < 30
     assert not os.path.exists(directory)
     assert processes_mentioning(directory) == []
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True)
+
+
+def test_since_applies_unchanged_migrations_first_and_traces_the_changed_ones(run, db, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "m").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    (repo / "m" / "0001_a.sql").write_text("CREATE TABLE a (id int);\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "checkout", "-qb", "feature")
+    (repo / "m" / "0002_a_x.sql").write_text("ALTER TABLE a ADD COLUMN x int;\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "feature")
+
+    res = run("dry-run", "--db", db, "--since", "main", "--format", "json", repo / "m")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert [m["path"].split("/")[-1] for m in doc["migrations"]] == ["0002_a_x.sql"]
+    st = doc["migrations"][0]["statements"][0]
+    assert st["observed"]["traced"] is True
+    # 0001 ran first, untraced, in the same rolled-back transaction: its CREATE TABLE
+    # already holds AccessExclusiveLock on public.a, which 0002 therefore cannot show anew
+    assert st["observed"]["locks"] == []
+    assert st["observed"]["already_held"] == ["public.a"]
+    assert st["mismatch"] is False
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('public.a')")
+        assert cur.fetchone()[0] is None          # nothing committed on --db
+    conn.close()
