@@ -223,6 +223,7 @@ cli_plan(int argc, char **argv)
 	cJSON *doc = NULL, *summary, *mj;
 	bool loaded, exists, *is_pending = NULL, gate_ok;
 	int rc, pgv, nblockers = 0;
+	size_t napplied = 0;
 
 	options_init(&opts, CMD_PLAN, "plan");
 	rc = options_parse(&opts, argc, argv);
@@ -253,6 +254,9 @@ cli_plan(int argc, char **argv)
 		const HistoryRow *row = history_find(&history, migrations.items[i]->version);
 
 		is_pending[i] = row == NULL || strcmp(row->status, HISTORY_APPLIED) != 0;
+		napplied += !is_pending[i];
+		if (is_pending[i] && migrations.items[i]->context_only)
+			is_pending[i] = false;     /* --since: context, neither gated nor reported */
 		if (!is_pending[i])
 			continue;
 		entries[pending.count].m = migrations.items[i];
@@ -283,7 +287,7 @@ cli_plan(int argc, char **argv)
 	}
 	summary = cJSON_GetObjectItemCaseSensitive(doc, "summary");
 	cJSON_AddNumberToObject(summary, "pending", (double) pending.count);
-	cJSON_AddNumberToObject(summary, "applied", (double) (migrations.count - pending.count));
+	cJSON_AddNumberToObject(summary, "applied", (double) napplied);
 	cJSON_AddNumberToObject(summary, "blockers", nblockers);
 
 	if (!plan_emit(&opts, doc, &pending, entries) || !loaded)

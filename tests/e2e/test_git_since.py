@@ -278,3 +278,46 @@ def test_report_git_is_null_outside_a_repository(run, tmp_path):
     write(plain, "0001_a.sql", M1_TEXT)
     res = run("check", "--format", "json", plain / "0001_a.sql")
     assert json.loads(res.stdout)["git"] is None
+
+
+def test_plan_reports_only_the_change(run, repo, db):
+    res = run("plan", "--db", db, "--since", "base", "--format", "json", MIGRATIONS, cwd=repo)
+    doc = json.loads(res.stdout)
+    assert set(by_path(doc)) == {M1, M3}, res.stderr
+    assert doc["summary"]["pending"] == 2
+    assert res.returncode == 1                       # the edit of a merged migration
+
+
+def test_dry_run_applies_context_first_and_reports_only_the_change(run, repo, db):
+    res = run("dry-run", "--db", db, "--since", "base", "--fail-on", "never", "--format", "json",
+              MIGRATIONS, cwd=repo)
+    doc = json.loads(res.stdout)
+    assert set(by_path(doc)) == {M1, M3}, res.stderr
+    assert M2 in res.stderr                          # applied first, as context
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.fixture
+def unsafe_base_repo(tmp_path):
+    """base holds an unsafe migration; branch `safe` adds only a safe one."""
+    r = tmp_path / "unsafe"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "base")
+    write(r, f"{MIGRATIONS}/0001_t.sql", "CREATE TABLE t (id bigint);\n")
+    write(r, f"{MIGRATIONS}/0002_t_idx.sql", "CREATE INDEX t_id_idx ON t (id);\n")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "base")
+    git(r, "checkout", "-q", "-b", "safe")
+    write(r, f"{MIGRATIONS}/0003_t_note.sql", "ALTER TABLE t ADD COLUMN note text;\n")
+    return r
+
+
+def test_findings_of_context_migrations_do_not_fail_the_run(run, unsafe_base_repo, db):
+    full = run("check", MIGRATIONS, cwd=unsafe_base_repo)
+    assert full.returncode == 1, full.stdout          # the base's index build is an error
+    res = run("check", "--since", "base", MIGRATIONS, cwd=unsafe_base_repo)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "0002_t_idx.sql" not in res.stdout
+    res = run("plan", "--db", db, "--since", "base", MIGRATIONS, cwd=unsafe_base_repo)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "0002_t_idx.sql" not in res.stdout
