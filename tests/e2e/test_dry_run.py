@@ -188,6 +188,10 @@ def test_a_rewrite_is_observed_with_the_table_size(run, db, write_migrations):
     assert longer["rewrites"] == []
     assert doc["impact"][0]["relation"] == "public.big"
     assert doc["impact"][0]["action"] == "rewrites"
+    # the finding about the rewrite carries the real size from the trace
+    finding = next(f for f in doc["migrations"][0]["findings"] if f["statement"] == 0
+                   and f["severity"] == "error")
+    assert f"(dry-run: public.big {pretty_bytes(size)}, 100 k rows, rewritten)" in finding["message"]
 
     text = run("dry-run", "--db", db, d).stdout
     assert (f"rewrites public.big, {pretty_bytes(size)}, 100 k rows, under AccessExclusiveLock: "
