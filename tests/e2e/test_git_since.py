@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 MIGRATIONS = "db/migrations"
@@ -23,6 +24,7 @@ M2_TEXT = ("CREATE TABLE orders (id bigint PRIMARY KEY,\n"
            "    total numeric NOT NULL);\n")
 M3_TEXT = "CREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);\n"
 M1_EDIT = "ALTER TABLE users ADD COLUMN name text;\n"
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
 
 
 def git_env(home):
@@ -71,9 +73,12 @@ def repo(tmp_path):
 
 
 def check_json(run, repo, *args):
+    """Runs check --format json; the document must follow docs/report.schema.json."""
     res = run("check", "--format", "json", *args, cwd=repo)
     assert res.stdout.strip(), res.stderr
-    return res, json.loads(res.stdout)
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    return res, doc
 
 
 def by_path(doc):
