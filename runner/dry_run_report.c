@@ -303,20 +303,33 @@ json_num(const cJSON *o, const char *key, double dflt)
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-/* The observed locks of a statement as "public.orders AccessExclusiveLock, ...". */
+/*
+ * The observed locks of a statement, one entry per relation with its
+ * strongest mode: "public.orders AccessExclusiveLock, public.orders_pkey
+ * AccessExclusiveLock (created)". The JSON keeps every mode.
+ */
 static void
 append_locks(StrBuf *sb, const cJSON *locks)
 {
-	const cJSON *l;
-	int n = 0;
+	const cJSON *l, *k;
+	StrList seen = {0};
 
 	cJSON_ArrayForEach(l, locks) {
-		strbuf_appendf(sb, "%s%s %s%s", n++ ? ", " : "", json_str(l, "relation", "?"),
-					   json_str(l, "mode", "?"),
+		const char *rel = json_str(l, "relation", "?");
+		LockMode mode = LOCK_NONE;
+
+		if (strlist_contains(&seen, rel))
+			continue;
+		cJSON_ArrayForEach(k, locks)
+			if (strcmp(json_str(k, "relation", "?"), rel) == 0)
+				mode = lockmode_strongest(mode, lockmode_parse(json_str(k, "mode", "")));
+		strbuf_appendf(sb, "%s%s %s%s", seen.count ? ", " : "", rel, lockmode_name(mode),
 					   cJSON_IsTrue(cJSON_GetObjectItem(l, "created")) ? " (created)" : "");
+		strlist_add(&seen, rel);
 	}
-	if (n == 0)
+	if (seen.count == 0)
 		strbuf_append(sb, "no new relation lock");
+	strlist_free(&seen);
 }
 
 /* One statement's observation in the text report. */
@@ -430,15 +443,178 @@ dry_run_render_text(const cJSON *doc, const MigrationList *l)
 	return strbuf_detach(&sb);
 }
 
+/* GitHub rejects comments over 65,536 characters: the whole body stays under this. */
+#define DRY_RUN_MARKDOWN_MAX_BYTES 65000
+/* The dry-run part is listed first and kept to this, so the check listing has room too. */
+#define DRY_RUN_MARKDOWN_SECTION_BYTES 16000
+
+/* Appends text as a table cell: one line, pipes escaped, HTML kept literal. */
+static void
+append_md_cell(StrBuf *sb, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p == '|')
+			strbuf_append(sb, "\\|");
+		else if (*p == '\n' || *p == '\r' || *p == '\t')
+			strbuf_append(sb, " ");
+		else if (*p == '<')
+			strbuf_append(sb, "&lt;");
+		else if (*p == '>')
+			strbuf_append(sb, "&gt;");
+		else if (*p == '`')
+			strbuf_append(sb, "'");
+		else
+			strbuf_append_n(sb, p, 1);
+	}
+}
+
+/* True when a statement's observation is worth a row: a lock, a rewrite, a failure, a skip. */
+static bool
+md_row_wanted(const cJSON *so)
+{
+	const cJSON *obs = cJSON_GetObjectItem(so, "observed");
+
+	return cJSON_GetArraySize(cJSON_GetObjectItem(obs, "locks")) > 0 ||
+		cJSON_GetArraySize(cJSON_GetObjectItem(obs, "rewrites")) > 0 ||
+		!cJSON_IsTrue(cJSON_GetObjectItem(obs, "traced")) ||
+		cJSON_IsTrue(cJSON_GetObjectItem(so, "mismatch"));
+}
+
+/* One statement's row: where, observed locks, rewrites, duration, prediction check. */
+static void
+append_md_row(StrBuf *sb, const cJSON *m, const cJSON *so)
+{
+	const cJSON *obs = cJSON_GetObjectItem(so, "observed"), *x;
+	StrBuf cell = {0};
+	int nrw = 0;
+
+	strbuf_appendf(sb, "| `%s:%d` | %s | ", json_str(m, "path", "?"), (int) json_num(so, "line", 0),
+				   json_str(so, "kind", "UNKNOWN"));
+	if (cJSON_IsTrue(cJSON_GetObjectItem(obs, "traced")))
+		append_locks(&cell, cJSON_GetObjectItem(obs, "locks"));
+	else
+		strbuf_appendf(&cell, "not traced: %s", json_str(obs, "reason", ""));
+	append_md_cell(sb, cell.data);
+	strbuf_append(sb, " | ");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(obs, "tables")) {
+		char *b;
+
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(x, "rewritten")))
+			continue;
+		b = dry_run_format_bytes((int64_t) json_num(x, "bytes", -1));
+		strbuf_appendf(sb, "%s%s (%s)", nrw++ ? "<br>" : "", json_str(x, "relation", "?"), b);
+		free(b);
+	}
+	strbuf_appendf(sb, " | %.1f ms | ", json_num(obs, "duration_ms", 0));
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(obs, "traced")))
+		strbuf_append(sb, "-");
+	else if (!cJSON_IsTrue(cJSON_GetObjectItem(so, "mismatch")))
+		strbuf_append(sb, "yes");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(so, "mismatches"))
+		strbuf_appendf(sb, "**no** on %s: predicted %s, observed %s<br>", json_str(x, "relation", "?"),
+					   json_str(x, "predicted", "no lock"), json_str(x, "observed", "no lock"));
+	strbuf_append(sb, " |\n");
+	strbuf_free(&cell);
+}
+
+/* The dry-run part of the markdown report: trace table and impact ranking, capped. */
+static char *
+dry_run_markdown_section(const cJSON *doc)
+{
+	const cJSON *target = cJSON_GetObjectItem(doc, "target"), *summary, *m, *x;
+	StrBuf sb = {0};
+	size_t omitted = 0;
+
+	summary = cJSON_GetObjectItem(doc, "summary");
+	strbuf_appendf(&sb, "## migsafe dry-run on %s (PostgreSQL %s): %.0f traced, %.0f not traced, "
+				   "%.0f failed, %.0f mismatches\n\nEverything was rolled back.\n\n",
+				   cJSON_IsTrue(cJSON_GetObjectItem(target, "throwaway")) ?
+				   "a throwaway server" : "the target database",
+				   json_str(target, "server_version", "?"), json_num(summary, "traced", 0),
+				   json_num(summary, "not_traced", 0), json_num(summary, "failed", 0),
+				   json_num(summary, "mismatches", 0));
+	if (json_num(summary, "mismatches", 0) > 0)
+		strbuf_append(&sb, "> **Mismatch**: a statement locked differently than migsafe predicted. "
+					  "That is a bug in migsafe's knowledge; both are shown below.\n\n");
+	strbuf_append(&sb, "| Statement | Kind | Observed locks | Rewrote | Duration | As predicted |\n"
+				  "|---|---|---|---|---:|---|\n");
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(doc, "migrations")) {
+		const cJSON *so;
+
+		cJSON_ArrayForEach(so, cJSON_GetObjectItem(m, "statements")) {
+			if (!md_row_wanted(so))
+				continue;
+			if (sb.len > DRY_RUN_MARKDOWN_SECTION_BYTES) {
+				omitted++;
+				continue;
+			}
+			append_md_row(&sb, m, so);
+		}
+	}
+	if (omitted)
+		strbuf_appendf(&sb, "\n> %zu more statements left out for size: see the JSON report.\n",
+					   omitted);
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(doc, "impact")) > 0)
+		strbuf_append(&sb, "\n**Impact, largest table first**\n\n");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(doc, "impact")) {
+		char *b = dry_run_format_bytes((int64_t) json_num(x, "bytes", -1));
+		char *r = dry_run_format_rows(json_num(x, "rows", -1));
+		const char *action = json_str(x, "action", "?");
+
+		if (sb.len > DRY_RUN_MARKDOWN_SECTION_BYTES) {
+			free(b);
+			free(r);
+			break;
+		}
+		strbuf_appendf(&sb, "1. %s `%s`, %s, %s, under %s: blocks %s for the whole %s "
+					   "(`%s:%d`)\n", action, json_str(x, "relation", "?"), b, r,
+					   json_str(x, "mode", "no lock"), json_str(x, "blocks", "nothing"),
+					   strcmp(action, "rewrites") == 0 ? "rewrite" : "scan",
+					   json_str(x, "path", "?"), (int) json_num(x, "line", 0));
+		free(b);
+		free(r);
+	}
+	strbuf_append(&sb, "\n");
+	return strbuf_detach(&sb);
+}
+
+char *
+dry_run_render_markdown(const cJSON *doc, const MigrationList *l)
+{
+	char *section = dry_run_markdown_section(doc), *base = report_render_markdown(doc, l);
+	StrBuf sb = {0};
+	size_t room;
+
+	strbuf_append(&sb, section);
+	room = DRY_RUN_MARKDOWN_MAX_BYTES - sb.len - 200;
+	if (strlen(base) <= room)
+		strbuf_append(&sb, base);
+	else {
+		const char *cut = base + room;
+
+		while (cut > base && *cut != '\n')
+			cut--;
+		strbuf_append_n(&sb, base, (size_t) (cut - base));
+		strbuf_append(&sb, "\n\n> **Truncated** to stay under the comment size limit: run "
+					  "`migsafe dry-run --format text` for the full report.\n");
+	}
+	free(section);
+	free(base);
+	return strbuf_detach(&sb);
+}
+
 bool
 dry_run_emit(const Options *opts, const cJSON *doc, const MigrationList *l)
 {
 	char *text;
 	bool ok;
 
-	if (strcmp(opts->format, "text") != 0)
+	if (strcmp(opts->format, "text") == 0)
+		text = dry_run_render_text(doc, l);
+	else if (strcmp(opts->format, "markdown") == 0)
+		text = dry_run_render_markdown(doc, l);
+	else
 		return report_emit(opts, doc, l);
-	text = dry_run_render_text(doc, l);
 	ok = output_write(opts->output_path, text, strlen(text));
 	free(text);
 	if (ok && opts->report_path) {

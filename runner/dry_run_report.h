@@ -49,7 +49,10 @@ cJSON *dry_run_document(const DryRunView *v, DryRunTotals *totals);
 /* The text report: the check listing, then the trace and the impact ranking. */
 char *dry_run_render_text(const cJSON *doc, const MigrationList *l);
 
-/* Writes doc in opts->format (text here, others by report_emit) and --report. */
+/* The markdown report: the trace table and impact ranking, then the check listing; capped. */
+char *dry_run_render_markdown(const cJSON *doc, const MigrationList *l);
+
+/* Writes doc in opts->format (text and markdown here, others by report_emit) and --report. */
 bool dry_run_emit(const Options *opts, const cJSON *doc, const MigrationList *l);
 
 /* "1.2 GB", "8.0 kB", "512 bytes"; "unknown size" when negative. Caller frees. */

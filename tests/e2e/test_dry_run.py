@@ -196,6 +196,9 @@ def test_a_rewrite_is_observed_with_the_table_size(run, db, write_migrations):
     text = run("dry-run", "--db", db, d).stdout
     assert (f"rewrites public.big, {pretty_bytes(size)}, 100 k rows, under AccessExclusiveLock: "
             "blocks reads, writes and DDL for the whole rewrite") in text
+    md = run("dry-run", "--db", db, "--format", "markdown", d).stdout
+    assert md.startswith("## migsafe dry-run on the target database")
+    assert f"1. rewrites `public.big`, {pretty_bytes(size)}, 100 k rows, under AccessExclusiveLock" in md
 
     with conn.cursor() as cur:   # rolled back: same file, same type
         cur.execute("SELECT relfilenode FROM pg_class WHERE oid = 'big'::regclass")
