@@ -262,6 +262,26 @@ apply_exit_code(ApplyStatus worst)
 	return EXIT_DATABASE;
 }
 
+/*
+ * Session settings of the runner's connection: when the runner dies (kill
+ * -9, a lost CI machine), its backend notices the missing client within
+ * seconds instead of running on with the migration's locks and the runner
+ * lock (PostgreSQL 14+; older servers notice when they next write to it).
+ */
+static void
+apply_session_setup(PgConn *conn)
+{
+	PgError err = {0};
+
+	if (pgsql_server_version(conn) < 140000)
+		return;
+	if (!attempt_set_timeout(conn, false, "client_connection_check_interval",
+							 DEFAULT_CLIENT_CHECK_INTERVAL_MS, &err)) {
+		log_warn("cannot set client_connection_check_interval: %s", err.message);
+		pgsql_error_free(&err);
+	}
+}
+
 /* Connects, compares, gates, locks and applies; returns the exit code. */
 static int
 apply_run(ApplyRun *ar)
@@ -277,6 +297,7 @@ apply_run(ApplyRun *ar)
 		goto done;
 	}
 	pgsql_set_signal_target(ar->conn);
+	apply_session_setup(ar->conn);
 	pgv = ar->opts.pg_version ? ar->opts.pg_version : pgsql_server_version(ar->conn) / 10000;
 	pipeline_analyse(&ar->opts, pgv, &ar->migrations);
 

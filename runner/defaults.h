@@ -60,6 +60,12 @@
 #define DEFAULT_MAX_QUEUE_WAIT_MS 500
 /* How often the watcher samples pg_locks while an attempt waits. */
 #define DEFAULT_WATCH_INTERVAL_MS 50
+/*
+ * How often the runner's backend checks that the runner is still there
+ * (client_connection_check_interval): a killed runner's backend ends, and
+ * releases its locks, within about this long.
+ */
+#define DEFAULT_CLIENT_CHECK_INTERVAL_MS 1000
 /* Below both thresholds a table is "small": rewrites and scans there are info only. */
 #define DEFAULT_SMALL_TABLE_ROWS 10000
 #define DEFAULT_SMALL_TABLE_BYTES (10 * 1024 * 1024)

@@ -56,7 +56,20 @@ gate_is_nontransactional(const Migration *m)
 	return runnable > 0 && outside == runnable;
 }
 
-/* Adds an error when a transactional file holds statements that cannot run in a transaction. */
+/* True when the rules already reported an error on statement stmt of m. */
+static bool
+has_error_at(const Migration *m, int stmt)
+{
+	for (size_t k = 0; k < m->nfindings; k++)
+		if (m->findings[k].statement == stmt && m->findings[k].severity == SEVERITY_ERROR)
+			return true;
+	return false;
+}
+
+/*
+ * Adds an error when a transactional file holds statements that cannot run
+ * in a transaction, unless the rules already said so.
+ */
 static void
 check_transaction_mode(Migration *m)
 {
@@ -66,7 +79,7 @@ check_transaction_mode(Migration *m)
 		const Statement *st = &m->stmts[i];
 		char *msg;
 
-		if (st->analysis.transactional)
+		if (st->analysis.transactional || has_error_at(m, (int) i))
 			continue;
 		msg = xasprintf("%s cannot run inside a transaction block, but the other statements of "
 						"this migration run in one", st->analysis.kind ? st->analysis.kind : "this statement");
@@ -160,9 +173,12 @@ size_dependent(const Statement *st)
 {
 	const Analysis *a = &st->analysis;
 
+	/* CONCURRENTLY and friends block nobody: their findings are never about size. */
+	if (!a->transactional)
+		return false;
 	if (a->rewrites.count > 0 || a->scans.count > 0)
 		return true;
-	if (a->kind == NULL || !a->transactional)
+	if (a->kind == NULL)
 		return false;
 	for (size_t i = 0; i < sizeof blocking_index_kinds / sizeof blocking_index_kinds[0]; i++)
 		if (strcmp(a->kind, blocking_index_kinds[i]) == 0)
@@ -255,8 +271,8 @@ gate_check(PgConn *conn, const Options *opts, MigrationList *l, const bool *pend
 	for (size_t i = 0; i < l->count; i++) {
 		if (!pending[i])
 			continue;
-		check_transaction_mode(l->items[i]);
 		downgrade_small(conn, opts, &cache, l->items[i]);
+		check_transaction_mode(l->items[i]);
 	}
 	size_cache_free(&cache);
 	if (opts->fail_on == FAIL_ON_NEVER)
@@ -271,6 +287,8 @@ gate_check(PgConn *conn, const Options *opts, MigrationList *l, const bool *pend
 				continue;
 			log_error("%s:%d:%d: %s [%s] %s", m->path, f->line, f->column,
 					  severity_name(f->severity), f->rule, f->message);
+			if (f->help && f->help[0])
+				log_info("    help: %s", f->help);
 			stopping++;
 		}
 	}
