@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "defaults.h"
+#include "duration.h"
 #include "dry_run_report.h"
 #include "history.h"
 #include "log.h"
@@ -52,11 +53,6 @@ typedef enum Stop {
 	STOP_SIGNAL              /* SIGINT/SIGTERM: 130/143 */
 } Stop;
 
-typedef struct Slot {
-	TraceResult r;
-	bool done;
-} Slot;
-
 typedef struct DryRun {
 	Options opts;
 	MigrationList migrations;
@@ -69,7 +65,8 @@ typedef struct DryRun {
 	Role *roles;
 	const char **status;     /* per migration, the report's dry_run.status */
 	int *skip;               /* statements already applied (partial non-transactional) */
-	Slot **slots;            /* per migration, per statement */
+	TraceResult **results;   /* per migration, per statement */
+	bool **done;             /* per migration, per statement: results[i][k] is filled */
 	Stop stop;
 } DryRun;
 
@@ -123,26 +120,25 @@ fail_at(DryRun *d, size_t i, size_t k)
 {
 	const Migration *m = d->migrations.items[i];
 
-	d->stop = stop_for(&d->slots[i][k].r);
+	d->stop = stop_for(&d->results[i][k]);
 	d->status[i] = "failed";
 	if (d->stop != STOP_SIGNAL)
-		log_failure(m, &m->stmts[k], &d->slots[i][k].r);
+		log_failure(m, &m->stmts[k], &d->results[i][k]);
 }
 
 /*
- * Stores a statement's result in its slot when keep (a reported or failed
+ * Stores a statement's result when keep (a reported or failed
  * statement), else drops it; a failure stops the dry-run.
  */
 static void
-slot_keep(DryRun *d, size_t i, size_t k, TraceResult *r, bool keep)
+result_keep(DryRun *d, size_t i, size_t k, TraceResult *r, bool keep)
 {
-	Slot *s = &d->slots[i][k];
 	bool failed = r->state == TRACE_FAILED;
 
 	if (keep) {
-		trace_result_free(&s->r);
-		s->r = *r;
-		s->done = true;
+		trace_result_free(&d->results[i][k]);
+		d->results[i][k] = *r;
+		d->done[i][k] = true;
 		memset(r, 0, sizeof *r);
 	} else
 		trace_result_free(r);
@@ -195,7 +191,7 @@ commit_for_real(DryRun *d, size_t i, size_t from, size_t to)
 		TraceResult tmp = {0};
 		bool ok = trace_run_untraced(&d->tracer, &m->stmts[k], &tmp);
 
-		slot_keep(d, i, k, &tmp, !ok);
+		result_keep(d, i, k, &tmp, !ok);
 		if (!ok) {
 			end_tx(d);
 			return false;
@@ -219,7 +215,7 @@ run_outside(DryRun *d, size_t i, size_t k, bool record)
 	TraceResult tmp = {0};
 	bool ok = trace_run_for_real(&d->tracer, &d->migrations.items[i]->stmts[k], &tmp);
 
-	slot_keep(d, i, k, &tmp, record || !ok);
+	result_keep(d, i, k, &tmp, record || !ok);
 	return ok;
 }
 
@@ -252,13 +248,13 @@ trace_throwaway(DryRun *d, size_t i)
 	size_t seg = (size_t) d->skip[i];
 
 	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !d->stop && !signals_received; k++) {
-		Slot *s = &d->slots[i][k];
+		TraceResult *res = &d->results[i][k];
 
 		if (m->stmts[k].analysis.transactional) {
 			if (!ensure_tx(d))
 				return false;
-			s->done = true;
-			if (!trace_statement(&d->tracer, &m->stmts[k], &s->r)) {
+			d->done[i][k] = true;
+			if (!trace_statement(&d->tracer, &m->stmts[k], res)) {
 				fail_at(d, i, k);
 				end_tx(d);
 				return false;
@@ -273,8 +269,8 @@ trace_throwaway(DryRun *d, size_t i)
 			if (!run_outside(d, i, k, true))
 				return false;
 		} else {
-			trace_not_run(&m->stmts[k], reason_not_run_temp, &s->r);
-			s->done = true;
+			trace_not_run(&m->stmts[k], reason_not_run_temp, res);
+			d->done[i][k] = true;
 		}
 	}
 	end_tx(d);
@@ -290,7 +286,7 @@ trace_in_db(DryRun *d, size_t i)
 	if (!ensure_tx(d))
 		return false;
 	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !signals_received; k++) {
-		Slot *s = &d->slots[i][k];
+		TraceResult *res = &d->results[i][k];
 		const Statement *st = &m->stmts[k];
 		bool ok;
 
@@ -298,18 +294,18 @@ trace_in_db(DryRun *d, size_t i)
 			if (d->roles[i] == ROLE_APPLY_FIRST)
 				log_warn("%s:%d:%d: cannot run inside the dry-run's transaction: skipped, later "
 						 "statements may fail", m->path, st->line, st->column);
-			trace_not_run(st, reason_not_run_db, &s->r);
-			s->done = true;
+			trace_not_run(st, reason_not_run_db, res);
+			d->done[i][k] = true;
 			continue;
 		}
 		if (d->roles[i] == ROLE_APPLY_FIRST) {
 			TraceResult tmp = {0};
 
 			ok = trace_run_untraced(&d->tracer, st, &tmp);
-			slot_keep(d, i, k, &tmp, !ok);
+			result_keep(d, i, k, &tmp, !ok);
 		} else {
-			s->done = true;
-			ok = trace_statement(&d->tracer, st, &s->r);
+			d->done[i][k] = true;
+			ok = trace_statement(&d->tracer, st, res);
 			if (!ok)
 				fail_at(d, i, k);
 		}
@@ -365,7 +361,7 @@ traced_status(const DryRun *d, size_t i)
 	size_t n = d->migrations.items[i]->nstmts, traced = 0;
 
 	for (size_t k = 0; k < n; k++)
-		traced += d->slots[i][k].done && d->slots[i][k].r.state == TRACE_TRACED;
+		traced += d->done[i][k] && d->results[i][k].state == TRACE_TRACED;
 	if (traced == n)
 		return "traced";
 	return traced ? "partly-traced" : "not-traced";
@@ -383,8 +379,8 @@ dry_run_all(DryRun *d)
 			continue;
 		for (int k = 0; k < d->skip[i]; k++) {
 			trace_not_run(&m->stmts[k], "already applied (partial progress in the history)",
-						  &d->slots[i][k].r);
-			d->slots[i][k].done = true;
+						  &d->results[i][k]);
+			d->done[i][k] = true;
 		}
 		log_info("[%zu/%zu] %s: %s", i + 1, d->migrations.count, m->path,
 				 d->roles[i] == ROLE_APPLY_FIRST ? "applying first (unchanged, untraced)" :
@@ -410,11 +406,11 @@ fill_unreached(DryRun *d)
 		const Migration *m = d->migrations.items[i];
 
 		for (size_t k = 0; k < m->nstmts; k++) {
-			if (d->slots[i][k].done)
+			if (d->done[i][k])
 				continue;
 			trace_not_run(&m->stmts[k], d->stop ? reason_after_failure :
-						  "not run", &d->slots[i][k].r);
-			d->slots[i][k].done = true;
+						  "not run", &d->results[i][k]);
+			d->done[i][k] = true;
 		}
 	}
 }
@@ -433,7 +429,7 @@ dry_run_connect(DryRun *d)
 		conninfo = pgtemp_conninfo(d->temp);
 	} else {
 		conninfo = options_conninfo(&d->opts);
-		snprintf(lt, sizeof lt, "%lldms", (long long) d->opts.lock_timeout_ms);
+		duration_format(d->opts.lock_timeout_ms, lt, sizeof lt);
 		log_info("dry-run: the statements take real locks on the target, each wait bounded by "
 				 "lock_timeout %s (--lock-timeout); everything is rolled back", lt);
 	}
@@ -459,9 +455,11 @@ dry_run_alloc(DryRun *d)
 	d->roles = xcalloc(n + 1, sizeof *d->roles);
 	d->status = xcalloc(n + 1, sizeof *d->status);
 	d->skip = xcalloc(n + 1, sizeof *d->skip);
-	d->slots = xcalloc(n + 1, sizeof *d->slots);
+	d->results = xcalloc(n + 1, sizeof *d->results);
+	d->done = xcalloc(n + 1, sizeof *d->done);
 	for (size_t i = 0; i < n; i++) {
-		d->slots[i] = xcalloc(d->migrations.items[i]->nstmts + 1, sizeof(Slot));
+		d->results[i] = xcalloc(d->migrations.items[i]->nstmts + 1, sizeof(TraceResult));
+		d->done[i] = xcalloc(d->migrations.items[i]->nstmts + 1, sizeof(bool));
 		d->status[i] = "not-run";
 	}
 }
@@ -470,12 +468,14 @@ static void
 dry_run_free(DryRun *d)
 {
 	tracer_cleanup(&d->tracer);
-	for (size_t i = 0; d->slots && i < d->migrations.count; i++) {
+	for (size_t i = 0; d->results && i < d->migrations.count; i++) {
 		for (size_t k = 0; k < d->migrations.items[i]->nstmts; k++)
-			trace_result_free(&d->slots[i][k].r);
-		free(d->slots[i]);
+			trace_result_free(&d->results[i][k]);
+		free(d->results[i]);
+		free(d->done[i]);
 	}
-	free(d->slots);
+	free(d->results);
+	free(d->done);
 	free(d->roles);
 	free(d->status);
 	free(d->skip);
@@ -489,14 +489,12 @@ dry_run_free(DryRun *d)
 
 /* The exit code: signal, then trace failures, then findings under --fail-on. */
 static int
-dry_run_exit_code(const DryRun *d, const DryRunTotals *totals)
+dry_run_exit_code(const DryRun *d)
 {
 	static const int codes[] = {
-		[STOP_NONE] = EXIT_OK, [STOP_FAILED] = EXIT_FINDINGS, [STOP_LOCKS] = EXIT_GAVE_UP,
-		[STOP_DATABASE] = EXIT_DATABASE, [STOP_SIGNAL] = 0,
+		[STOP_FAILED] = EXIT_FINDINGS, [STOP_LOCKS] = EXIT_GAVE_UP, [STOP_DATABASE] = EXIT_DATABASE,
 	};
 
-	(void) totals;
 	if (d->stop == STOP_SIGNAL)
 		return signals_exit_code();
 	if (d->stop != STOP_NONE)
@@ -511,27 +509,18 @@ dry_run_report(DryRun *d, DryRunTotals *totals)
 	DryRunView view = {
 		.migrations = &d->migrations,
 		.status = d->status,
+		.results = (const TraceResult *const *) d->results,
 		.throwaway = d->throwaway,
 		.conn = d->conn,
 		.lock_timeout_ms = d->opts.lock_timeout_ms,
 	};
-	TraceResult **results = xcalloc(d->migrations.count + 1, sizeof *results);
 	cJSON *doc;
 	bool ok;
 
-	for (size_t i = 0; i < d->migrations.count; i++) {
-		results[i] = xcalloc(d->migrations.items[i]->nstmts + 1, sizeof(TraceResult));
-		for (size_t k = 0; k < d->migrations.items[i]->nstmts; k++)
-			results[i][k] = d->slots[i][k].r;      /* borrowed: freed with the slots */
-	}
-	view.results = (const TraceResult *const *) results;
 	dry_run_annotate_findings(&view);
 	doc = dry_run_document(&view, totals);
 	ok = dry_run_emit(&d->opts, doc, &d->migrations);
 	cJSON_Delete(doc);
-	for (size_t i = 0; i < d->migrations.count; i++)
-		free(results[i]);
-	free(results);
 	return ok;
 }
 
@@ -576,7 +565,7 @@ cli_dry_run(int argc, char **argv)
 	if (assign_roles(&d))
 		dry_run_all(&d);
 	fill_unreached(&d);
-	rc = dry_run_report(&d, &totals) ? dry_run_exit_code(&d, &totals) : EXIT_USAGE;
+	rc = dry_run_report(&d, &totals) ? dry_run_exit_code(&d) : EXIT_USAGE;
 	if (totals.mismatches > 0)
 		log_warn("dry-run: %d statement(s) locked differently than predicted: a bug in "
 				 "migsafe's knowledge (see \"mismatch\" in the report)", totals.mismatches);
