@@ -6,9 +6,14 @@ lock; plan must find it through pg_locks and must itself change nothing.
 import json
 import time
 
+import jsonschema
 import pytest
 
 from blockerutil import Session, backend_state, sql, wait_for, waiting_for_lock
+from conftest import REPO
+
+BLOCKER_FIELDS = {"pid", "state", "xact_age_ms", "application_name", "usename", "client_addr",
+                  "mode", "granted", "relation", "query", "wait_event", "backend_type"}
 
 ALTER = {"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"}
 CIC = {"0001_idx.sql": "-- migsafe:no-transaction\n"
@@ -75,6 +80,20 @@ def test_idle_in_transaction_select_is_a_blocker(accounts, run, write_migrations
                    "WHERE table_name = 'accounts' AND column_name = 'email'")[0][0] == 0
     assert sql(db, "SELECT to_regclass('migsafe.migrations')")[0][0] is None
     assert backend_state(db, s.pid) == "idle in transaction"
+
+
+def test_plan_json_follows_the_check_contract(accounts, run, write_migrations, sessions):
+    s = Session(accounts, "billing").hold("SELECT * FROM accounts")
+    sessions.append(s)
+    time.sleep(0.2)
+    doc = plan_json(run, accounts, write_migrations(ALTER), "--on-blockers", "cancel",
+                    "--explain-only")
+    schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+    m = doc["migrations"][0]
+    assert BLOCKER_FIELDS <= set(m["blockers"][0])
+    assert set(m["actions"][0]) >= {"pid", "action", "ok", "reason"}
+    assert doc["target"]["conninfo"] and doc["on_blockers"] == "cancel"
 
 
 def test_text_plan_names_the_session(accounts, run, write_migrations, sessions):
