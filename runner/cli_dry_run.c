@@ -78,6 +78,34 @@ static const char *const reason_not_run_temp =
 	"throwaway server); its locks are the prediction";
 static const char *const reason_after_failure = "not run: an earlier statement failed";
 
+static const char *const reason_control =
+	"transaction control: the dry-run owns the transaction, so it skips this statement";
+
+/* TransactionStmt kinds that stay inside the dry-run's transaction; every other one ends it. */
+static const char *const inner_transaction_kinds[] = {
+	"TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO",
+};
+
+/*
+ * True for a statement that would end or hand off the dry-run's transaction
+ * (BEGIN, COMMIT, ROLLBACK, PREPARE TRANSACTION, ...): never run, since on
+ * --db a COMMIT would make the dry-run's changes permanent.
+ */
+static bool
+ends_transaction(const Statement *st)
+{
+	const cJSON *ts = st->tree ? cJSON_GetObjectItemCaseSensitive(st->tree, "TransactionStmt") : NULL;
+	const cJSON *kind = ts ? cJSON_GetObjectItemCaseSensitive(ts, "kind") : NULL;
+
+	if (ts == NULL)
+		return false;
+	for (size_t i = 0; cJSON_IsString(kind) && i < sizeof inner_transaction_kinds /
+		 sizeof inner_transaction_kinds[0]; i++)
+		if (strcmp(kind->valuestring, inner_transaction_kinds[i]) == 0)
+			return false;
+	return true;
+}
+
 /* Sorts a failed statement's outcome into why the dry-run stops. */
 static Stop
 stop_for(const TraceResult *r)
@@ -189,8 +217,11 @@ commit_for_real(DryRun *d, size_t i, size_t from, size_t to)
 		return false;
 	for (size_t k = from; k < to; k++) {
 		TraceResult tmp = {0};
-		bool ok = trace_run_untraced(&d->tracer, &m->stmts[k], &tmp);
+		bool ok;
 
+		if (ends_transaction(&m->stmts[k]))
+			continue;
+		ok = trace_run_untraced(&d->tracer, &m->stmts[k], &tmp);
 		result_keep(d, i, k, &tmp, !ok);
 		if (!ok) {
 			end_tx(d);
@@ -227,7 +258,7 @@ apply_first_throwaway(DryRun *d, size_t i)
 	size_t seg = 0;
 
 	for (size_t k = 0; k < m->nstmts; k++) {
-		if (m->stmts[k].analysis.transactional)
+		if (m->stmts[k].analysis.transactional || ends_transaction(&m->stmts[k]))
 			continue;
 		if (!commit_for_real(d, i, seg, k) || !run_outside(d, i, k, false))
 			return false;
@@ -250,6 +281,11 @@ trace_throwaway(DryRun *d, size_t i)
 	for (size_t k = (size_t) d->skip[i]; k < m->nstmts && !d->stop && !signals_received; k++) {
 		TraceResult *res = &d->results[i][k];
 
+		if (ends_transaction(&m->stmts[k])) {
+			trace_not_run(&m->stmts[k], reason_control, res);
+			d->done[i][k] = true;
+			continue;
+		}
 		if (m->stmts[k].analysis.transactional) {
 			if (!ensure_tx(d))
 				return false;
@@ -290,6 +326,11 @@ trace_in_db(DryRun *d, size_t i)
 		const Statement *st = &m->stmts[k];
 		bool ok;
 
+		if (ends_transaction(st)) {
+			trace_not_run(st, reason_control, res);
+			d->done[i][k] = true;
+			continue;
+		}
 		if (!st->analysis.transactional) {
 			if (d->roles[i] == ROLE_APPLY_FIRST)
 				log_warn("%s:%d:%d: cannot run inside the dry-run's transaction: skipped, later "

@@ -504,9 +504,13 @@ result_take_failure(Runner *r, StatementRun *run, TraceResult *out)
 		out->reason = xstrdup("the statement failed");
 }
 
-/* Runs sql under the watcher; false (out filled as failed) on error. */
+/*
+ * Runs sql under the watcher; false (out filled as failed) on error. With
+ * in_tx, the statement must leave the transaction open: one that ended it
+ * is a failure, so nothing after it runs outside the rolled-back transaction.
+ */
 static bool
-execute(Tracer *t, const char *sql, TraceResult *out)
+execute(Tracer *t, const char *sql, bool in_tx, TraceResult *out)
 {
 	Runner r;
 	StatementRun run;
@@ -525,6 +529,13 @@ execute(Tracer *t, const char *sql, TraceResult *out)
 	ok = run.outcome == OUTCOME_APPLIED;
 	if (!ok)
 		result_take_failure(&r, &run, out);
+	else if (in_tx && !pgsql_in_transaction(t->conn)) {
+		out->state = TRACE_FAILED;
+		out->reason = xstrdup("the statement ended the dry-run's transaction");
+		out->err.message = xstrdup("the statement ended the dry-run's transaction; the dry-run "
+								   "stops so that nothing runs outside it");
+		ok = false;
+	}
 	attempt_run_free(&run);
 	return ok;
 }
@@ -566,7 +577,7 @@ trace_statement(Tracer *t, const Statement *st, TraceResult *out)
 	pre_bytes = xcalloc(st->analysis.nlocks + 1, sizeof(int64_t));
 	npre = predicted_oids(st, t->rels, pre_oids);
 	query_sizes(t, pre_oids, npre, pre_bytes);
-	if (!execute(t, st->sql, out))
+	if (!execute(t, st->sql, true, out))
 		goto done;
 	after = rel_snapshot_read(t->conn, &err);
 	held_after = after ? lock_snapshot_read(t->conn, &err) : NULL;
@@ -599,7 +610,7 @@ bool
 trace_run_untraced(Tracer *t, const Statement *st, TraceResult *out)
 {
 	tracer_forget(t);
-	return execute(t, st->sql, out);
+	return execute(t, st->sql, true, out);
 }
 
 /* Copies the predicted locks into out, for statements that cannot be observed. */
@@ -629,7 +640,7 @@ trace_run_for_real(Tracer *t, const Statement *st, TraceResult *out)
 		log_error("dry-run: cannot read pg_class: %s", err.message);
 		pgsql_error_free(&err);
 	}
-	if (!execute(t, st->sql, out))
+	if (!execute(t, st->sql, false, out))
 		goto done;
 	out->state = TRACE_RAN_FOR_REAL;
 	out->reason = xstrdup("cannot run inside a transaction block: run for real on the throwaway "

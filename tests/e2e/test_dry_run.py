@@ -366,3 +366,21 @@ def test_since_applies_unchanged_migrations_first_and_traces_the_changed_ones(ru
         cur.execute("SELECT to_regclass('public.a')")
         assert cur.fetchone()[0] is None          # nothing committed on --db
     conn.close()
+
+
+def test_transaction_control_in_a_file_never_commits_the_dry_run(run, db, write_migrations):
+    d = write_migrations({"0001_tx.sql": "BEGIN;\nCREATE TABLE x (id int);\nCOMMIT;\n"
+                                         "CREATE TABLE y (id int);\nROLLBACK;\n"
+                                         "CREATE TABLE z (id int);\n"})
+    res = run("dry-run", "--db", db, "--format", "json", d)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    states = [(st["sql"].split()[0], st["observed"]["state"])
+              for st in doc["migrations"][0]["statements"]]
+    assert states == [("BEGIN", "not-run"), ("CREATE", "traced"), ("COMMIT", "not-run"),
+                      ("CREATE", "traced"), ("ROLLBACK", "not-run"), ("CREATE", "traced")]
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('x'), to_regclass('y'), to_regclass('z')")
+        assert cur.fetchone() == (None, None, None)
+    conn.close()
