@@ -315,3 +315,41 @@ def test_config_missing_file_given_explicitly(run, project, tmp_path):
     res = run("check", "--config", tmp_path / "nope.json", project)
     assert res.returncode == 2
     assert "nope.json" in res.stderr
+
+
+def run_on_tty(migsafe_bin, args, env_extra):
+    """Runs migsafe with stdout on a pseudo-terminal; returns (exit code, what it printed)."""
+    import os
+    import pty
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(env_extra)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([migsafe_bin, *map(str, args)], stdout=slave,
+                            stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:              # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=60), b"".join(chunks).decode()
+
+
+def test_text_colours_only_on_a_terminal(migsafe_bin, project, tmp_path):
+    code, out = run_on_tty(migsafe_bin, ["check", project], {})
+    assert code == 1
+    assert "\x1b[31merror\x1b[0m [adding-column-volatile-default]" in out
+    code, out = run_on_tty(migsafe_bin, ["check", project], {"NO_COLOR": "1"})
+    assert code == 1 and "\x1b[" not in out and "error [adding-column-volatile-default]" in out
+    # a report written to a file never carries escape codes, even from a terminal
+    report = tmp_path / "report.txt"
+    code, out = run_on_tty(migsafe_bin, ["check", "--output", report, project], {})
+    assert code == 1 and out == ""
+    assert "\x1b[" not in report.read_text()
+    assert "error [adding-column-volatile-default]" in report.read_text()

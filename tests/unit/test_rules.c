@@ -403,6 +403,53 @@ test_lock_timeout_only_for_other_tools(void **state)
 	migration_free(m);
 }
 
+/* Parses and analyses sql as the next migration of ctx (facts carry over). */
+static Migration *
+check_next(AnalyzeContext *ctx, const char *sql)
+{
+	Migration *m = migration_new("next.sql");
+	SqlError err = {0};
+	RulesOptions opts = {.pg_version = 15};
+
+	m->text = xstrdup(sql);
+	m->text_len = strlen(sql);
+	if (!sqlparse_migration(m, m->text, &err))
+		fail_msg("cannot parse %s: %s", sql, err.message);
+	analyze_migration(ctx, m);
+	rules_check_migration(&opts, m);
+	return m;
+}
+
+/*
+ * Rules take rewrites and scans from the analysis, which knows what earlier
+ * migrations did: a binary-coercible type change and a SET NOT NULL proven
+ * by a validated CHECK are not reported; the same statements without that
+ * knowledge are.
+ */
+static void
+test_facts_from_earlier_migrations(void **state)
+{
+	AnalyzeContext *ctx = analyze_context_new("public", 15);
+	Migration *first, *m;
+
+	(void) state;
+	first = check_next(ctx, "CREATE TABLE people (name varchar(10), email text);\n"
+					   "ALTER TABLE people ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
+					   "ALTER TABLE people VALIDATE CONSTRAINT email_nn;\n");
+	m = check_next(ctx, "ALTER TABLE people ALTER COLUMN name TYPE varchar(20);\n"
+				   "ALTER TABLE people ALTER COLUMN email SET NOT NULL;\n");
+	assert_int_equal(count_rule(m, "changing-column-type"), 0);
+	assert_int_equal(count_rule(m, "setting-not-null"), 0);
+	migration_free(m);
+	m = check_next(ctx, "ALTER TABLE people ALTER COLUMN name TYPE integer USING length(name);\n"
+				   "ALTER TABLE people ALTER COLUMN name SET NOT NULL;\n");
+	assert_int_equal(count_rule(m, "changing-column-type"), 1);
+	assert_int_equal(count_rule(m, "setting-not-null"), 1);
+	migration_free(m);
+	migration_free(first);
+	analyze_context_free(ctx);
+}
+
 /* Findings come out sorted by position in the file. */
 static void
 test_findings_sorted(void **state)
@@ -431,6 +478,7 @@ main(void)
 		cmocka_unit_test(test_configured_rules),
 		cmocka_unit_test(test_lock_timeout_only_for_other_tools),
 		cmocka_unit_test(test_findings_sorted),
+		cmocka_unit_test(test_facts_from_earlier_migrations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
