@@ -66,7 +66,9 @@ config_key_find(const char *key)
 static char *
 config_value_text(const ConfigKey *k, const cJSON *item)
 {
-	bool integral = cJSON_IsNumber(item) && item->valuedouble == (double) (long long) item->valuedouble;
+	/* The range test comes first: casting 1e300 to long long is undefined (fuzz_config). */
+	bool integral = cJSON_IsNumber(item) && item->valuedouble > -9e18 && item->valuedouble < 9e18 &&
+		item->valuedouble == (double) (long long) item->valuedouble;
 
 	if (cJSON_IsString(item) && (k->type == CONFIG_STRING || k->type == CONFIG_DURATION))
 		return xstrdup(item->valuestring);

@@ -11,7 +11,10 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "duration.h"
+#include "log.h"
+#include "options.h"
 
 /*
  * fuzz_duration: "999999999999d" is 8.64e19 ms, past int64: the conversion
@@ -52,12 +55,39 @@ test_duration_round_trip_at_the_limit(void **state)
 	assert_false(duration_parse("2147483648", &ms));
 }
 
+/*
+ * fuzz_config: a number too large for long long ("max_attempts": 1e300)
+ * was cast before its range was checked, which is undefined behaviour.
+ * It must be refused as an invalid value, like any other.
+ */
+static void
+test_config_huge_number_is_rejected(void **state)
+{
+	static const char *const texts[] = {
+		"{\"max_attempts\": 1e300}",
+		"{\"lock_timeout\": -1e300}",
+		"{\"small_table_rows\": 1e19}",
+	};
+
+	(void) state;
+	log_set_level(LOG_LEVEL_QUIET);
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		Options opts;
+
+		options_init(&opts, CMD_APPLY, "apply");
+		assert_false(config_apply_text(&opts, texts[i], strlen(texts[i]), "test.json"));
+		options_free(&opts);
+	}
+	log_set_level(LOG_LEVEL_INFO);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_overflow_is_rejected),
 		cmocka_unit_test(test_duration_round_trip_at_the_limit),
+		cmocka_unit_test(test_config_huge_number_is_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
