@@ -15,15 +15,27 @@ import subprocess
 import threading
 import time
 
+import jsonschema
 import pytest
 
-from conftest import EXAMPLES, connect
+from conftest import EXAMPLES, REPO, connect
 
 # Relation kinds the dry-run compares even when the analysis predicts nothing there.
 TABLE_LIKE = {"table", "partitioned table", "foreign table", "materialized view", "view"}
 # PostgreSQL's lock modes, weakest first.
 MODES = ["AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
          "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]
+
+
+def validate_contract(doc):
+    """The dry-run document is the check contract with fields added: it validates against it."""
+    schema = json.loads((REPO / "docs" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    assert doc["command"] == "dry-run"
+    for m in doc["migrations"]:
+        for st in m["statements"]:
+            assert set(st["observed"]) >= {"locks", "rewrites", "duration_ms", "traced"}
+            assert isinstance(st["mismatch"], bool)
 
 
 def schema_dump(url):
@@ -95,6 +107,7 @@ def test_example_on_a_database_changes_nothing_and_locks_match_prediction(run, d
     res = run("dry-run", "--db", db, "--format", "json", EXAMPLES)
     assert res.returncode in (0, 1), res.stderr        # 1: the example's unsafe migrations
     doc = json.loads(res.stdout)
+    validate_contract(doc)
 
     assert schema_dump(db) == schema_before
     assert history_rows(db) == history_before
@@ -228,6 +241,7 @@ def test_a_conflicting_session_stops_the_dry_run_within_lock_timeout(run, db, wr
     assert res.returncode == 3, res.stderr
     assert elapsed < 15
     doc = json.loads(res.stdout)
+    validate_contract(doc)
     obs = doc["migrations"][0]["statements"][0]["observed"]
     assert obs["state"] == "failed"
     assert obs["error"]["sqlstate"] == "55P03"
