@@ -31,6 +31,20 @@ each_cmd(RuleCtx *ctx, const char *subtype, CmdReport report)
 	free(rel);
 }
 
+/*
+ * The lock clause every breaking-change message ends with: the change itself
+ * is quick, but it queues behind running queries and everything queues
+ * behind it. The caller frees.
+ */
+static char *
+lock_clause(const RuleCtx *ctx, const char *rel)
+{
+	LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+
+	return xasprintf("; it takes %s on %s, which blocks %s while it waits and runs",
+					 lockmode_name(mode), rel, lockmode_blocks(mode));
+}
+
 static const char *
 cmd_name(const cJSON *cmd)
 {
@@ -42,14 +56,17 @@ cmd_name(const cJSON *cmd)
 static void
 report_drop_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 {
+	char *lock = lock_clause(ctx, rel);
+
 	rule_report(ctx, -1,
 				xasprintf("DROP COLUMN \"%s\" on %s: the application still running reads or writes "
-						  "it and fails (ORMs that select every column fail at once)",
-						  cmd_name(cmd), rel),
+						  "it and fails (ORMs that select every column fail at once)%s",
+						  cmd_name(cmd), rel, lock),
 				xasprintf("Deploy code that no longer uses %s.%s first (and remove it from the ORM "
 						  "model, e.g. ignored_columns), then drop it in a later migration:\n"
 						  "  ALTER TABLE %s DROP COLUMN IF EXISTS %s;",
 						  rel, cmd_name(cmd), rel, cmd_name(cmd)));
+	free(lock);
 }
 
 void
@@ -79,13 +96,17 @@ check_dropping_table(RuleCtx *ctx)
 			cJSON_AddStringToObject(rv, "schemaname", pgnode_name_at(names, n - 2));
 		cJSON_AddStringToObject(rv, "relname", n >= 1 ? pgnode_name_at(names, n - 1) : "?");
 		if (!rule_is_new(ctx, rv)) {
+			char *lock;
+
 			rel = rule_relation(ctx, rv);
+			lock = lock_clause(ctx, rel);
 			rule_report(ctx, -1,
 						xasprintf("DROP TABLE %s: code still using it fails, and the data is gone "
-								  "for good (no rollback after COMMIT)", rel),
+								  "for good (no rollback after COMMIT)%s", rel, lock),
 						xasprintf("Deploy code that no longer uses %s first, keep a backup or "
 								  "rename it aside for a release (ALTER TABLE %s RENAME TO "
 								  "%s_old), then drop it in a later migration.", rel, rel, rel));
+			free(lock);
 			free(rel);
 		}
 		cJSON_Delete(rv);
@@ -97,7 +118,7 @@ check_renaming_column(RuleCtx *ctx)
 {
 	const char *rt;
 	const cJSON *rv;
-	char *rel;
+	char *rel, *lock;
 
 	if (strcmp(ctx->tag, "RenameStmt") != 0)
 		return;
@@ -106,15 +127,17 @@ check_renaming_column(RuleCtx *ctx)
 	if (rt == NULL || strcmp(rt, "OBJECT_COLUMN") != 0 || rv == NULL || rule_is_new(ctx, rv))
 		return;
 	rel = rule_relation(ctx, rv);
+	lock = lock_clause(ctx, rel);
 	rule_report(ctx, -1,
 				xasprintf("RENAME COLUMN \"%s\" TO \"%s\" on %s: the application still running uses "
-						  "the old name and fails", pgnode_str(ctx->body, "subname"),
-						  pgnode_str(ctx->body, "newname"), rel),
+						  "the old name and fails%s", pgnode_str(ctx->body, "subname"),
+						  pgnode_str(ctx->body, "newname"), rel, lock),
 				xasprintf("Expand and contract: add \"%s\", write both columns (trigger or code), "
 						  "backfill, switch the reads, then drop \"%s\" in a later migration:\n"
 						  "  ALTER TABLE %s ADD COLUMN %s <type>;",
 						  pgnode_str(ctx->body, "newname"), pgnode_str(ctx->body, "subname"), rel,
 						  pgnode_str(ctx->body, "newname")));
+	free(lock);
 	free(rel);
 }
 
@@ -123,7 +146,7 @@ check_renaming_table(RuleCtx *ctx)
 {
 	const char *rt;
 	const cJSON *rv;
-	char *rel;
+	char *rel, *lock;
 
 	if (strcmp(ctx->tag, "RenameStmt") != 0)
 		return;
@@ -132,15 +155,17 @@ check_renaming_table(RuleCtx *ctx)
 	if (rt == NULL || strcmp(rt, "OBJECT_TABLE") != 0 || rv == NULL || rule_is_new(ctx, rv))
 		return;
 	rel = rule_relation(ctx, rv);
+	lock = lock_clause(ctx, rel);
 	rule_report(ctx, -1,
 				xasprintf("RENAME %s TO %s: the application still running uses the old name and "
-						  "fails", rel, pgnode_str(ctx->body, "newname")),
+						  "fails%s", rel, pgnode_str(ctx->body, "newname"), lock),
 				xasprintf("Rename and leave a view under the old name in the same transaction, "
 						  "until no code uses it:\n"
 						  "  ALTER TABLE %s RENAME TO %s;\n"
 						  "  CREATE VIEW %s AS SELECT * FROM %s;  -- simple views are updatable",
 						  rel, pgnode_str(ctx->body, "newname"), rel,
 						  pgnode_str(ctx->body, "newname")));
+	free(lock);
 	free(rel);
 }
 
@@ -153,6 +178,7 @@ report_required_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 	};
 	const char *name = pgnode_str(col, "colname");
 	const char *type = rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName"));
+	char *lock;
 
 	if (rule_column_constraint(col, "CONSTR_NOTNULL") == NULL &&
 		rule_column_constraint(col, "CONSTR_PRIMARY") == NULL)
@@ -162,15 +188,17 @@ report_required_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 			return;
 	if (pgfacts_serial_base(type))
 		return;              /* serial columns come with a default */
+	lock = lock_clause(ctx, rel);
 	rule_report(ctx, rule_location(col),
 				xasprintf("ADD COLUMN \"%s\" NOT NULL without a DEFAULT fails when %s has rows, "
-						  "and INSERTs from code that does not know the column fail",
-						  name ? name : "<column>", rel),
+						  "and INSERTs from code that does not know the column fail%s",
+						  name ? name : "<column>", rel, lock),
 				xasprintf("Give it a default (PostgreSQL 11+ adds a constant default without a "
 						  "rewrite), or add it nullable, backfill, and add NOT NULL later (see "
 						  "setting-not-null):\n"
 						  "  ALTER TABLE %s ADD COLUMN %s %s NOT NULL DEFAULT <constant>;",
 						  rel, name ? name : "<column>", type));
+	free(lock);
 }
 
 void
@@ -182,10 +210,13 @@ check_adding_required_column(RuleCtx *ctx)
 static void
 report_drop_not_null(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 {
+	char *lock = lock_clause(ctx, rel);
+
 	rule_report(ctx, -1,
 				xasprintf("DROP NOT NULL on \"%s\" of %s: code that reads the column may now get "
-						  "NULLs it does not expect", cmd_name(cmd), rel),
+						  "NULLs it does not expect%s", cmd_name(cmd), rel, lock),
 				xstrdup("Make sure every reader handles NULL before code starts writing NULLs."));
+	free(lock);
 }
 
 void
