@@ -192,6 +192,7 @@ ensure_tx(DryRun *d)
 	return true;
 }
 
+/* Rolls back the open transaction, if any. */
 static void
 end_tx(DryRun *d)
 {
@@ -505,6 +506,7 @@ dry_run_alloc(DryRun *d)
 	}
 }
 
+/* Releases everything: results, connections, the throwaway server (stopped and removed). */
 static void
 dry_run_free(DryRun *d)
 {

@@ -179,6 +179,7 @@ collect_impact(const DryRunView *v, size_t *count)
 	return items;
 }
 
+/* The report's "impact" array, in ranking order. */
 static cJSON *
 impact_json(const Impact *items, size_t n)
 {
@@ -211,6 +212,7 @@ impact_json(const Impact *items, size_t n)
 	return arr;
 }
 
+/* The report's "target": database, server version, masked conninfo, throwaway. */
 static cJSON *
 target_json(const DryRunView *v)
 {
@@ -287,6 +289,7 @@ dry_run_document(const DryRunView *v, DryRunTotals *totals)
 	return doc;
 }
 
+/* A string member of o, or dflt. */
 static const char *
 json_str(const cJSON *o, const char *key, const char *dflt)
 {
@@ -295,6 +298,7 @@ json_str(const cJSON *o, const char *key, const char *dflt)
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
+/* A number member of o, or dflt. */
 static double
 json_num(const cJSON *o, const char *key, double dflt)
 {

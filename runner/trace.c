@@ -90,6 +90,7 @@ trace_relkind_name(char relkind)
 	return "relation";
 }
 
+/* True for relation kinds compared with the prediction even when it names none. */
 static bool
 relkind_table_like(char relkind)
 {
@@ -99,6 +100,7 @@ relkind_table_like(char relkind)
 	return false;
 }
 
+/* Milliseconds on the monotonic clock, with fractions. */
 static double
 now_ms(void)
 {
@@ -108,6 +110,7 @@ now_ms(void)
 	return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
 }
 
+/* Frees a relation snapshot (NULL is fine). */
 static void
 rel_snapshot_free(RelSnapshot *s)
 {
@@ -119,6 +122,7 @@ rel_snapshot_free(RelSnapshot *s)
 	free(s);
 }
 
+/* Frees a lock snapshot (NULL is fine). */
 static void
 lock_snapshot_free(LockSnapshot *s)
 {
@@ -172,6 +176,7 @@ rel_find(const RelSnapshot *s, int64_t oid)
 	return NULL;
 }
 
+/* The relation named "schema.name", or NULL. */
 static const RelInfo *
 rel_find_name(const RelSnapshot *s, const char *name)
 {
@@ -201,6 +206,7 @@ lock_snapshot_read(PgConn *conn, PgError *err)
 	return s;
 }
 
+/* True when the snapshot holds mode on the relation oid. */
 static bool
 lock_held(const LockSnapshot *s, int64_t oid, LockMode mode)
 {
@@ -308,6 +314,7 @@ query_sizes(Tracer *t, const int64_t *oids, size_t n, int64_t *bytes)
 	strbuf_free(&arr);
 }
 
+/* Records a newly taken lock on rel. */
 static void
 result_add_lock(TraceResult *out, const RelInfo *rel, LockMode mode, bool created)
 {
@@ -340,6 +347,7 @@ result_table(TraceResult *out, const RelInfo *rel)
 	return tt;
 }
 
+/* Records a table where the prediction and the observation differ. */
 static void
 result_add_mismatch(TraceResult *out, const char *relation, LockMode predicted, LockMode observed)
 {
@@ -675,6 +683,7 @@ trace_result_mismatch(const TraceResult *r)
 	return r->state == TRACE_TRACED && r->nmismatches > 0;
 }
 
+/* Adds a lock mode by name, or null for LOCK_NONE. */
 static void
 add_mode_or_null(cJSON *o, const char *key, LockMode m)
 {
