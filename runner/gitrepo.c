@@ -416,8 +416,10 @@ gitrepo_changes_since(GitRepo *repo, const char *base, const StrList *pathspecs,
 		}
 		specs[nspecs++] = pathspecs->items[i];
 	}
+	/* Paths are literal: a directory named "db[1]" is not a glob. */
 	dopts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
-		GIT_DIFF_SHOW_UNTRACKED_CONTENT | GIT_DIFF_INCLUDE_TYPECHANGE;
+		GIT_DIFF_SHOW_UNTRACKED_CONTENT | GIT_DIFF_INCLUDE_TYPECHANGE |
+		GIT_DIFF_DISABLE_PATHSPEC_MATCH;
 	dopts.pathspec.strings = specs;
 	dopts.pathspec.count = nspecs;
 	fopts.flags = GIT_DIFF_FIND_RENAMES | GIT_DIFF_FIND_FOR_UNTRACKED;

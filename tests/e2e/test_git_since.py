@@ -326,3 +326,18 @@ def test_findings_of_context_migrations_do_not_fail_the_run(run, unsafe_base_rep
     res = run("plan", "--db", db, "--since", "base", MIGRATIONS, cwd=unsafe_base_repo)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "0002_t_idx.sql" not in res.stdout
+
+
+def test_directory_names_are_literal_not_globs(run, tmp_path):
+    """'db[1]' names a directory; read as a glob it would match nothing and report nothing."""
+    r = tmp_path / "globby"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "base")
+    write(r, "db[1]/0001_a.sql", M1_TEXT)
+    write(r, "db1/0001_x.sql", M2_TEXT)       # what the glob would match instead
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "base")
+    write(r, "db[1]/0002_b.sql", M3_TEXT)
+    git(r, "rm", "-q", "db1/0001_x.sql")
+    res, doc = check_json(run, r, "--since", "base", "db[1]")
+    assert set(by_path(doc)) == {"db[1]/0002_b.sql"}, res.stderr
