@@ -191,6 +191,7 @@ oidset_slot(const OidSet *s, const git_oid *id)
 	return h;
 }
 
+/* True when id is in s. */
 static bool
 oidset_contains(const OidSet *s, const git_oid *id)
 {
@@ -225,6 +226,7 @@ oidset_add(OidSet *s, const git_oid *id)
 	return true;
 }
 
+/* Releases the slots of s (the set itself is the caller's). */
 static void
 oidset_free(OidSet *s)
 {
