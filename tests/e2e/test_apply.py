@@ -1,15 +1,16 @@
 """migsafe apply against a real server: history, retries, blockers, the
 watchdog, kill -9 recovery, non-transactional resume, the safety gate."""
-import os
+import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 
+import jsonschema
 import pytest
 
-from applyutil import (ActiveBlocker, Blocker, Reader, column_exists, history_rows, index_state, load_report,
-                       popen_apply, query, runner_backends, wait_for)
-from conftest import connect
+from applyutil import (ActiveBlocker, Blocker, Reader, column_exists, history_rows, index_state,
+                       load_report, popen_apply, query, runner_backends, wait_for)
 
 # Tests not about the gate run with --fail-on never, so that what the rules
 # think of their SQL does not decide what the runner does.
@@ -48,6 +49,8 @@ def test_applies_in_order_records_history_and_reports(db, run, write_migrations,
     assert rows[0][5] == "postgres" and rows[0][6]
 
     doc = load_report(report)
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
     assert doc["command"] == "apply" and doc["report_version"] == 1
     assert doc["target"]["database"] == db.rsplit("/", 1)[1]
     assert doc["target"]["server_version"]
