@@ -180,6 +180,21 @@ def test_github_workflow_shape():
     assert keep["if"] == "always()" and keep["with"]["path"] == "migsafe-apply-report.json"
 
 
+def test_every_job_installs_migsafe_before_running_it():
+    for name, job in load(GITHUB)["jobs"].items():
+        runs = [s.get("run", "") for s in job["steps"]]
+        first_use = next(i for i, r in enumerate(runs) if r.startswith("migsafe "))
+        install = github_step(name, "Install migsafe")["run"]
+        assert runs.index(install) < first_use, name
+        assert "install-deps.sh" in install and re.search(r"make .*install PREFIX=", install)
+    doc = load(GITLAB)
+    setup = " ".join(doc[".migsafe"]["before_script"])
+    assert "install-deps.sh" in setup and re.search(r"make .*install PREFIX=", setup)
+    for name in ("migsafe-check", "migsafe-dry-run", "migsafe-apply"):
+        extends = doc[name]["extends"]
+        assert ".migsafe" in ([extends] if isinstance(extends, str) else extends), name
+
+
 def test_gitlab_ci_shape():
     doc = load(GITLAB)
     assert doc["stages"] == ["check", "dry-run", "deploy"]
