@@ -341,3 +341,15 @@ def test_directory_names_are_literal_not_globs(run, tmp_path):
     git(r, "rm", "-q", "db1/0001_x.sql")
     res, doc = check_json(run, r, "--since", "base", "db[1]")
     assert set(by_path(doc)) == {"db[1]/0002_b.sql"}, res.stderr
+
+
+def test_repository_without_commits(run, tmp_path):
+    r = tmp_path / "fresh"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "trunk")
+    write(r, M1, M1_TEXT)
+    _, doc = check_json(run, r, MIGRATIONS)
+    assert doc["git"] == {"commit": None, "branch": "trunk", "dirty": True}
+    res = run("check", "--since", "trunk", MIGRATIONS, cwd=r)
+    assert res.returncode == 2
+    assert "HEAD has no commit yet" in res.stderr
