@@ -233,8 +233,7 @@ def test_pre_commit_hook_shape():
 
 
 def test_deploy_script_is_clean_shell():
-    if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck is not installed")
+    assert shutil.which("shellcheck"), "shellcheck missing: run ci/install-deps.sh"
     res = subprocess.run(["shellcheck", str(DEPLOY)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout
 
