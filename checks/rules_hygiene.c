@@ -170,14 +170,21 @@ type_is_small_int(const cJSON *coldef)
 	return false;
 }
 
+/* 16-bit types among small_int_types: they run out at 32,767. */
+static const char *const tiny_int_types[] = {"int2", "smallint", "smallserial", "serial2", NULL};
+
 static void
 report_int_key(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
+	bool tiny = false;
+
+	for (int i = 0; tiny_int_types[i]; i++)
+		tiny = tiny || type_is(coldef, tiny_int_types[i]);
 	rule_report(ctx, rule_location(column_type(coldef)),
-				xasprintf("primary key \"%s\" is %s: it runs out after about 2 billion (or 32,767) "
-						  "ids, and changing it to bigint later rewrites the table and every "
-						  "referencing one", col_or_placeholder(colname),
-						  rule_type_name(column_type(coldef))),
+				xasprintf("primary key \"%s\" is %s: it runs out after %s ids, and changing it to "
+						  "bigint later rewrites the table and every table referencing it",
+						  col_or_placeholder(colname), rule_type_name(column_type(coldef)),
+						  tiny ? "32,767" : "2,147,483,647"),
 				xasprintf("Use bigint from the start:\n"
 						  "  %s bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
 						  col_or_placeholder(colname)));
