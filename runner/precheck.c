@@ -416,6 +416,7 @@ precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, c
 		size_t nblockers = 0;
 		int64_t waited, next_due = -1, pause;
 		uint64_t sig;
+		bool just_logged;
 
 		if (!precheck_scan(conn, opts, m, &scan)) {
 			outcome = PRECHECK_ERROR;
@@ -444,7 +445,8 @@ precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, c
 			break;
 		}
 		sig = blocker_signature(opts, &scan);
-		if (sig != last_sig || now_ms() - last_log >= DEFAULT_BLOCKER_REPORT_MS) {
+		just_logged = sig != last_sig || now_ms() - last_log >= DEFAULT_BLOCKER_REPORT_MS;
+		if (just_logged) {
 			log_blockers(&pc, &scan, nblockers, waited);
 			last_sig = sig;
 			last_log = now_ms();
@@ -459,14 +461,17 @@ precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, c
 		}
 		if (opts->on_blockers == ON_BLOCKERS_CANCEL || opts->on_blockers == ON_BLOCKERS_TERMINATE)
 			next_due = act_on(&pc, &scan);
-		live_scan_free(&scan);
 		if (waited >= opts->blocker_wait_ms) {
+			if (!just_logged)
+				log_blockers(&pc, &scan, nblockers, waited);
 			log_error("%s: gave up after %llds waiting for the sessions in its way "
 					  "(--blocker-wait); nothing attempted", m->path, (long long) (waited / 1000));
 			outcome = PRECHECK_GAVE_UP;
 			outcome_name = "gave-up";
+			live_scan_free(&scan);
 			break;
 		}
+		live_scan_free(&scan);
 		pause = backoff;
 		if (next_due >= 0 && next_due < pause)
 			pause = next_due > 10 ? next_due : 10;
