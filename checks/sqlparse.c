@@ -50,13 +50,28 @@ char_to_byte_offset(const char *text, size_t len, int charpos)
 	return len;
 }
 
+/*
+ * Records a parse error. PostgreSQL quotes the whole offending token ("at or
+ * near ..."), which for an unterminated comment or string is the rest of the
+ * file: the message is cut at SQLPARSE_MESSAGE_MAX bytes, on a character
+ * boundary, so that a 16 MB file gives a one-line error.
+ */
 static void
 error_set(SqlError *err, const char *text, size_t offset, const char *message)
 {
+	size_t n = strlen(message);
+
 	if (err == NULL)
 		return;
 	sqlparse_position(text, offset, &err->line, &err->column);
-	err->message = xstrdup(message);
+	if (n <= SQLPARSE_MESSAGE_MAX) {
+		err->message = xstrdup(message);
+		return;
+	}
+	n = SQLPARSE_MESSAGE_MAX;
+	while (n > 0 && ((unsigned char) message[n] & 0xC0) == 0x80)
+		n--;
+	err->message = xasprintf("%.*s...\" (cut)", (int) n, message);
 }
 
 void

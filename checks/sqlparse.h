@@ -27,6 +27,9 @@ typedef struct SqlCommentList {
 	size_t cap;
 } SqlCommentList;
 
+/* Longest parse error message kept: PostgreSQL quotes whole tokens, however long. */
+#define SQLPARSE_MESSAGE_MAX 200
+
 /* A parse error located in the file. */
 typedef struct SqlError {
 	int line;
