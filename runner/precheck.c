@@ -39,6 +39,9 @@ typedef struct Precheck {
 	size_t cap;
 } Precheck;
 
+/* Server settings are the same for every migration: warned about once per run. */
+static bool settings_checked = false;
+
 /* The two signals, their function and what the report calls them. */
 static const struct {
 	const char *action;
@@ -425,7 +428,9 @@ precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, c
 		}
 		looks++;
 		if (first) {
-			precheck_warn_context(conn, m, &scan, true, array_member(mig_report, "warnings"));
+			precheck_warn_context(conn, m, &scan, !settings_checked,
+								  array_member(mig_report, "warnings"));
+			settings_checked = true;
 			first = false;
 		}
 		churn = 0;
