@@ -380,12 +380,16 @@ assign_roles(DryRun *d)
 		d->roles[i] = m->context_only ? ROLE_APPLY_FIRST : ROLE_TRACE;
 		d->status[i] = "not-run";
 		if (row && strcmp(row->status, HISTORY_APPLIED) == 0) {
+			bool changed = strcmp(row->checksum, m->checksum) != 0;
+
 			d->roles[i] = ROLE_ALREADY_APPLIED;
-			d->status[i] = "already-applied";
-			m->context_only = true;      /* known to the analysis, not reported */
-			if (strcmp(row->checksum, m->checksum) != 0)
-				log_warn("%s: changed since it was applied (checksum %s, applied %s)", m->path,
-						 m->checksum, row->checksum);
+			d->status[i] = changed ? "already-applied-changed" : "already-applied";
+			/* known to the analysis; reported only when its file changed since */
+			m->context_only = !changed;
+			if (changed)
+				log_warn("%s: changed since it was applied (checksum %s, applied %s): the target "
+						 "has the old version, the change is not traced", m->path, m->checksum,
+						 row->checksum);
 		} else if (row && strcmp(row->status, HISTORY_PARTIAL) == 0) {
 			d->skip[i] = row->statements_done;
 			if ((size_t) d->skip[i] > m->nstmts)
@@ -450,8 +454,9 @@ fill_unreached(DryRun *d)
 		for (size_t k = 0; k < m->nstmts; k++) {
 			if (d->done[i][k])
 				continue;
-			trace_not_run(&m->stmts[k], d->stop ? reason_after_failure :
-						  "not run", &d->results[i][k]);
+			trace_not_run(&m->stmts[k], d->roles[i] == ROLE_ALREADY_APPLIED ?
+						  "already applied in the target (its history table)" :
+						  d->stop ? reason_after_failure : "not run", &d->results[i][k]);
 			d->done[i][k] = true;
 		}
 	}

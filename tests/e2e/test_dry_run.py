@@ -398,3 +398,19 @@ def test_transaction_control_in_a_file_never_commits_the_dry_run(run, db, write_
         cur.execute("SELECT to_regclass('x'), to_regclass('y'), to_regclass('z')")
         assert cur.fetchone() == (None, None, None)
     conn.close()
+
+
+def test_applied_migrations_are_skipped_and_a_changed_one_is_reported(run, db, write_migrations):
+    d = write_migrations({"0001_a.sql": "CREATE TABLE a (id int);\n",
+                          "0002_b.sql": "CREATE TABLE b (id int);\n"})
+    res = run("apply", "--db", db, d)
+    assert res.returncode == 0, res.stderr
+    (d / "0001_a.sql").write_text("CREATE TABLE a (id bigint);\n")    # edited after it was applied
+    (d / "0003_c.sql").write_text("ALTER TABLE b ADD COLUMN x int;\n")
+    res = run("dry-run", "--db", db, "--format", "json", d)
+    doc = json.loads(res.stdout)
+    statuses = {m["path"].split("/")[-1]: m["dry_run"]["status"] for m in doc["migrations"]}
+    assert statuses == {"0001_a.sql": "already-applied-changed", "0003_c.sql": "traced"}
+    obs = doc["migrations"][0]["statements"][0]["observed"]
+    assert obs["state"] == "not-run" and "already applied" in obs["reason"]
+    assert "changed since it was applied" in res.stderr
