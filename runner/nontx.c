@@ -203,7 +203,7 @@ nontx_statement(Runner *r, const Migration *m, int i, cJSON *report, cJSON *atte
 			*nattempts = n - 1;
 			break;
 		}
-		switch (precheck_before_attempt(r->conn, r->opts, m, report)) {
+		switch (precheck_before_statement(r->conn, r->opts, m, i, report)) {
 		case PRECHECK_PROCEED:
 			break;
 		case PRECHECK_GAVE_UP:

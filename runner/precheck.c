@@ -88,17 +88,25 @@ array_member(cJSON *o, const char *key)
 	return a;
 }
 
-bool
-precheck_scan(PgConn *conn, const Options *opts, const Migration *m, LiveScan *scan)
+/* The scan for statement `statement` of m, or for the whole file when -1. */
+static bool
+scan_statement(PgConn *conn, const Options *opts, const Migration *m, int statement,
+			   LiveScan *scan)
 {
 	LockTargets t = {0};
 	bool ok;
 
 	t.default_schema = opts->schema;
-	lock_targets_from_migration(&t, m, -1);
+	lock_targets_from_migration(&t, m, statement);
 	ok = locks_live_scan(conn, &t, opts->redact_queries, scan);
 	lock_targets_free(&t);
 	return ok;
+}
+
+bool
+precheck_scan(PgConn *conn, const Options *opts, const Migration *m, LiveScan *scan)
+{
+	return scan_statement(conn, opts, m, -1, scan);
 }
 
 cJSON *
@@ -402,6 +410,13 @@ record_summary(cJSON *report, int64_t waited, int looks, int churn, const char *
 PrecheckOutcome
 precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, cJSON *mig_report)
 {
+	return precheck_before_statement(conn, opts, m, -1, mig_report);
+}
+
+PrecheckOutcome
+precheck_before_statement(PgConn *conn, const Options *opts, const Migration *m, int statement,
+						  cJSON *mig_report)
+{
 	Precheck pc = {conn, opts, m, NULL, NULL, NULL, 0, 0};
 	bool first = !cJSON_HasObjectItem(mig_report, "precheck");
 	int64_t start = now_ms(), backoff = DEFAULT_BLOCKER_POLL_MS, last_log = 0;
@@ -421,7 +436,7 @@ precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m, c
 		uint64_t sig;
 		bool just_logged;
 
-		if (!precheck_scan(conn, opts, m, &scan)) {
+		if (!scan_statement(conn, opts, m, statement, &scan)) {
 			outcome = PRECHECK_ERROR;
 			outcome_name = "error";
 			break;

@@ -28,6 +28,14 @@ typedef enum PrecheckOutcome {
 PrecheckOutcome precheck_before_attempt(PgConn *conn, const Options *opts, const Migration *m,
 										cJSON *mig_report);
 
+/*
+ * The same before an attempt of statement `statement` of a migration run
+ * statement by statement (non-transactional): only that statement's locks
+ * are looked at, the earlier statements being committed already.
+ */
+PrecheckOutcome precheck_before_statement(PgConn *conn, const Options *opts, const Migration *m,
+										  int statement, cJSON *mig_report);
+
 /* ---- shared with plan ---- */
 
 /*

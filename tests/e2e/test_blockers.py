@@ -236,6 +236,28 @@ def test_role_without_pg_signal_backend_gets_a_clear_message(accounts, run, writ
         sql(db, f"DROP ROLE {role}")
 
 
+def test_statement_by_statement_checks_only_the_next_statement(db, run, write_migrations,
+                                                              tmp_path, sessions):
+    """A non-transactional file: the first index is built although the second one's table
+    is held; the pre-check of statement 2 then stops the run."""
+    sql(db, "CREATE TABLE t1 (id int)")
+    sql(db, "CREATE TABLE t2 (id int)")
+    holder = Session(db, "maintenance").hold("LOCK TABLE t2 IN SHARE MODE")
+    sessions.append(holder)
+    time.sleep(0.2)
+    report = tmp_path / "r.json"
+    res = run("apply", "--db", db, write_migrations({"0001_idx.sql":
+              "-- migsafe:no-transaction\n"
+              "CREATE INDEX CONCURRENTLY t1_id ON t1 (id);\n"
+              "CREATE INDEX CONCURRENTLY t2_id ON t2 (id);\n"}),
+              "--on-blockers", "fail", "--report", report)
+    assert res.returncode == 3, res.stderr
+    assert sql(db, "SELECT to_regclass('t1_id') IS NOT NULL, to_regclass('t2_id') IS NULL")[0] == \
+        (True, True)
+    m = load_json(report)["migrations"][0]
+    assert [(b["pid"], b["mode"]) for b in m["blockers"]] == [(holder.pid, "ShareLock")]
+
+
 def test_ignore_policy_skips_the_precheck(accounts, run, write_migrations, tmp_path, sessions):
     holder = Session(accounts, "billing").hold("SELECT * FROM accounts")
     sessions.append(holder)
