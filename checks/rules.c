@@ -257,7 +257,12 @@ rule_is_new(const RuleCtx *ctx, const cJSON *rv)
 {
 	const char *schema = pgnode_str(rv, "schemaname");
 	const char *rel = pgnode_str(rv, "relname");
+	const Analysis *a = &ctx->st->analysis;
 
+	/* the analysis resolved the name through the search_path: trust its answer */
+	for (size_t i = 0; i < a->nlocks; i++)
+		if (name_matches(a->locks[i].relation, schema, rel))
+			return strlist_contains(&ctx->created, a->locks[i].relation);
 	for (size_t i = 0; i < ctx->created.count; i++)
 		if (name_matches(ctx->created.items[i], schema, rel))
 			return true;

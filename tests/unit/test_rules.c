@@ -296,6 +296,12 @@ test_created_in_same_migration(void **state)
 	assert_int_equal(count_rule(m, "drop-index-non-concurrently"), 0);
 	migration_free(m);
 
+	/* a table of the same name created in another schema does not exempt public.users */
+	m = check_sql("CREATE TABLE audit.users (id bigint PRIMARY KEY, email text);\n"
+				  "CREATE INDEX users_email_idx ON users (email);\n", 0, NULL);
+	assert_int_equal(count_rule(m, "create-index-non-concurrently"), 1);
+	migration_free(m);
+
 	/* the same statement on a table the migration did not create is reported */
 	m = check_sql("CREATE TABLE accounts (id bigint PRIMARY KEY);\n"
 				  "CREATE INDEX users_email_idx ON users (email);\n", 0, NULL);
