@@ -45,6 +45,7 @@ lock_clause(const RuleCtx *ctx, const char *rel)
 					 lockmode_name(mode), rel, lockmode_blocks(mode));
 }
 
+/* The column a sub-command names, for messages. */
 static const char *
 cmd_name(const cJSON *cmd)
 {
@@ -53,6 +54,7 @@ cmd_name(const cJSON *cmd)
 	return n ? n : "<column>";
 }
 
+/* dropping-column for one DROP COLUMN. */
 static void
 report_drop_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 {
@@ -69,12 +71,14 @@ report_drop_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 	free(lock);
 }
 
+/* dropping-column: DROP COLUMN breaks code that still reads or writes the column. */
 void
 check_dropping_column(RuleCtx *ctx)
 {
 	each_cmd(ctx, "AT_DropColumn", report_drop_column);
 }
 
+/* dropping-table: DROP TABLE breaks code that still uses the table. */
 void
 check_dropping_table(RuleCtx *ctx)
 {
@@ -113,6 +117,7 @@ check_dropping_table(RuleCtx *ctx)
 	}
 }
 
+/* renaming-column: RENAME COLUMN breaks code that uses the old name. */
 void
 check_renaming_column(RuleCtx *ctx)
 {
@@ -141,6 +146,7 @@ check_renaming_column(RuleCtx *ctx)
 	free(rel);
 }
 
+/* renaming-table: RENAME TO breaks code that uses the old table name. */
 void
 check_renaming_table(RuleCtx *ctx)
 {
@@ -169,6 +175,7 @@ check_renaming_table(RuleCtx *ctx)
 	free(rel);
 }
 
+/* adding-required-column for one ADD COLUMN, unless something fills the column. */
 static void
 report_required_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 {
@@ -201,12 +208,17 @@ report_required_column(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 	free(lock);
 }
 
+/*
+ * adding-required-column: ADD COLUMN ... NOT NULL without a default fails on a non-empty
+ * table and breaks inserts.
+ */
 void
 check_adding_required_column(RuleCtx *ctx)
 {
 	each_cmd(ctx, "AT_AddColumn", report_required_column);
 }
 
+/* dropping-not-null for one DROP NOT NULL. */
 static void
 report_drop_not_null(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 {
@@ -219,12 +231,14 @@ report_drop_not_null(RuleCtx *ctx, const char *rel, const cJSON *cmd)
 	free(lock);
 }
 
+/* dropping-not-null: DROP NOT NULL lets NULLs in that code may not expect. */
 void
 check_dropping_not_null(RuleCtx *ctx)
 {
 	each_cmd(ctx, "AT_DropNotNull", report_drop_not_null);
 }
 
+/* truncate-cascade: TRUNCATE ... CASCADE also empties every table that references it. */
 void
 check_truncate_cascade(RuleCtx *ctx)
 {

@@ -67,12 +67,14 @@ type_is(const cJSON *coldef, const char *name)
 	return n == 1 || (n == 2 && strcmp(pgnode_name_at(names, 0), "pg_catalog") == 0);
 }
 
+/* A column name for messages; "<column>" when the statement gave none. */
 static const char *
 col_or_placeholder(const char *colname)
 {
 	return colname ? colname : "<column>";
 }
 
+/* prefer-jsonb for one column. */
 static void
 column_json(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
@@ -86,12 +88,14 @@ column_json(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 						  "duplicate keys).", col_or_placeholder(colname)));
 }
 
+/* prefer-jsonb: json column: jsonb is smaller to query, indexable and comparable. */
 void
 check_prefer_jsonb(RuleCtx *ctx)
 {
 	each_column(ctx, column_json);
 }
 
+/* prefer-text-over-varchar for one column. */
 static void
 column_varchar(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
@@ -110,12 +114,17 @@ column_varchar(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 						  col_or_placeholder(colname), col_or_placeholder(colname), n));
 }
 
+/*
+ * prefer-text-over-varchar: varchar(n): changing n later takes a lock; text with a CHECK is
+ * easier to change.
+ */
 void
 check_prefer_text_over_varchar(RuleCtx *ctx)
 {
 	each_column(ctx, column_varchar);
 }
 
+/* prefer-text-over-char for one column. */
 static void
 column_char(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
@@ -130,12 +139,14 @@ column_char(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 						  col_or_placeholder(colname), col_or_placeholder(colname)));
 }
 
+/* prefer-text-over-char: char(n) pads with spaces and is never faster than text. */
 void
 check_prefer_text_over_char(RuleCtx *ctx)
 {
 	each_column(ctx, column_char);
 }
 
+/* prefer-timestamptz for one column. */
 static void
 column_timestamp(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
@@ -150,6 +161,10 @@ column_timestamp(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 						  col_or_placeholder(colname)));
 }
 
+/*
+ * prefer-timestamptz: timestamp without time zone loses the instant when sessions use
+ * different time zones.
+ */
 void
 check_prefer_timestamptz(RuleCtx *ctx)
 {
@@ -161,6 +176,7 @@ static const char *const small_int_types[] = {
 	"int4", "int2", "integer", "smallint", "serial", "serial4", "smallserial", "serial2", NULL
 };
 
+/* True when the column is a 16- or 32-bit integer (or serial). */
 static bool
 type_is_small_int(const cJSON *coldef)
 {
@@ -173,6 +189,7 @@ type_is_small_int(const cJSON *coldef)
 /* 16-bit types among small_int_types: they run out at 32,767. */
 static const char *const tiny_int_types[] = {"int2", "smallint", "smallserial", "serial2", NULL};
 
+/* Reports a primary key column of a type that runs out. */
 static void
 report_int_key(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
@@ -190,6 +207,7 @@ report_int_key(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 						  col_or_placeholder(colname)));
 }
 
+/* prefer-bigint-primary-key for a column with an inline PRIMARY KEY. */
 static void
 column_int_key(RuleCtx *ctx, const char *colname, const cJSON *coldef)
 {
@@ -213,6 +231,10 @@ find_column(const cJSON *elts, const char *name)
 	return NULL;
 }
 
+/*
+ * prefer-bigint-primary-key: int / smallint primary key runs out of values; bigint avoids a
+ * rewrite later.
+ */
 void
 check_prefer_bigint_primary_key(RuleCtx *ctx)
 {
@@ -237,6 +259,10 @@ check_prefer_bigint_primary_key(RuleCtx *ctx)
 	}
 }
 
+/*
+ * enum-value-without-position: ALTER TYPE ... ADD VALUE without BEFORE / AFTER appends the
+ * value at the end.
+ */
 void
 check_enum_value_without_position(RuleCtx *ctx)
 {
@@ -349,6 +375,7 @@ static const char *const idempotent_cmds[][2] = {
 	{NULL, NULL}
 };
 
+/* Reports the statement, saying what to write instead. */
 static void
 report_not_idempotent(RuleCtx *ctx, const char *spelling)
 {
@@ -361,6 +388,10 @@ report_not_idempotent(RuleCtx *ctx, const char *spelling)
 						  spelling));
 }
 
+/*
+ * non-idempotent-ddl: DDL without IF [NOT] EXISTS in a migration that does not run in a
+ * transaction.
+ */
 void
 check_non_idempotent_ddl(RuleCtx *ctx)
 {

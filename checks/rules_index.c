@@ -18,6 +18,10 @@ index_name(const cJSON *body)
 	return n ? n : "<name>";
 }
 
+/*
+ * create-index-non-concurrently: CREATE INDEX without CONCURRENTLY on an existing table
+ * blocks writes while it builds.
+ */
 void
 check_create_index_non_concurrently(RuleCtx *ctx)
 {
@@ -109,6 +113,10 @@ drop_is(const RuleCtx *ctx, const char *t)
 	return rt && strcmp(rt, t) == 0;
 }
 
+/*
+ * drop-index-non-concurrently: DROP INDEX without CONCURRENTLY takes AccessExclusiveLock on
+ * the table.
+ */
 void
 check_drop_index_non_concurrently(RuleCtx *ctx)
 {
@@ -151,6 +159,10 @@ reindex_concurrent(const cJSON *body)
 	return false;
 }
 
+/*
+ * reindex-non-concurrently: REINDEX without CONCURRENTLY blocks writes (and reads using the
+ * index).
+ */
 void
 check_reindex_non_concurrently(RuleCtx *ctx)
 {
@@ -185,6 +197,10 @@ check_reindex_non_concurrently(RuleCtx *ctx)
 	free(rel);
 }
 
+/*
+ * concurrently-in-transaction: a statement PostgreSQL refuses inside a transaction block
+ * (CONCURRENTLY, VACUUM, ...) runs in one.
+ */
 void
 check_concurrently_in_transaction(RuleCtx *ctx)
 {
@@ -204,6 +220,10 @@ check_concurrently_in_transaction(RuleCtx *ctx)
 						"BEGIN / COMMIT around it."));
 }
 
+/*
+ * create-index-concurrently-if-not-exists: CREATE INDEX CONCURRENTLY IF NOT EXISTS silently
+ * keeps a leftover invalid index.
+ */
 void
 check_create_index_concurrently_if_not_exists(RuleCtx *ctx)
 {

@@ -12,6 +12,7 @@ static const char *const dml_tags[] = {
 	"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", NULL
 };
 
+/* True when tag is one of list (NULL-terminated). */
 static bool
 tag_in(const char *tag, const char *const *list)
 {
@@ -62,6 +63,10 @@ does_work(const RuleCtx *ctx, size_t j, const StrList *held)
 	return false;
 }
 
+/*
+ * statements-after-access-exclusive: more work after an AccessExclusiveLock in the same
+ * transaction keeps the lock held.
+ */
 void
 check_statements_after_access_exclusive(RuleCtx *ctx)
 {
@@ -119,6 +124,10 @@ adds_strong_table(const RuleCtx *ctx, size_t k, StrList *held)
 	return adds;
 }
 
+/*
+ * multiple-tables-locked-strongly: several existing tables locked strongly in one
+ * transaction (lock order, deadlocks).
+ */
 void
 check_multiple_tables_locked_strongly(RuleCtx *ctx)
 {
@@ -150,6 +159,7 @@ done:
 	strlist_free(&held);
 }
 
+/* lock-table: LOCK TABLE in a mode that blocks writes. */
 void
 check_lock_table(RuleCtx *ctx)
 {
@@ -217,6 +227,10 @@ sets_lock_timeout(const Statement *st, bool *on)
 	return true;
 }
 
+/*
+ * missing-lock-timeout: strong lock with no SET lock_timeout before it (only with --applied-
+ * by other).
+ */
 void
 check_missing_lock_timeout(RuleCtx *ctx)
 {

@@ -60,6 +60,10 @@ names_joined(const cJSON *list)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * adding-column-volatile-default: ADD COLUMN with a volatile default (any default before
+ * PostgreSQL 11) rewrites the table.
+ */
 void
 check_adding_column_volatile_default(RuleCtx *ctx)
 {
@@ -98,6 +102,10 @@ check_adding_column_volatile_default(RuleCtx *ctx)
 	free(rel);
 }
 
+/*
+ * changing-column-type: ALTER COLUMN ... TYPE that rewrites the table and breaks code using
+ * the old type.
+ */
 void
 check_changing_column_type(RuleCtx *ctx)
 {
@@ -139,6 +147,7 @@ check_changing_column_type(RuleCtx *ctx)
 	free(rel);
 }
 
+/* setting-not-null: SET NOT NULL scans the whole table under AccessExclusiveLock. */
 void
 check_setting_not_null(RuleCtx *ctx)
 {
@@ -182,6 +191,7 @@ check_setting_not_null(RuleCtx *ctx)
 	free(rel);
 }
 
+/* adding-check-constraint: CHECK constraint added without NOT VALID scans the table under lock. */
 void
 check_adding_check_constraint(RuleCtx *ctx)
 {
@@ -242,6 +252,7 @@ report_foreign_key(RuleCtx *ctx, const char *rel, const cJSON *con, const char *
 	free(ref);
 }
 
+/* adding-foreign-key: FOREIGN KEY added without NOT VALID scans the table and locks both tables. */
 void
 check_adding_foreign_key(RuleCtx *ctx)
 {
@@ -288,6 +299,10 @@ report_unique(RuleCtx *ctx, const char *rel, const cJSON *con, const char *colum
 	free(cols);
 }
 
+/*
+ * adding-unique-constraint: UNIQUE / PRIMARY KEY added without USING INDEX builds the index
+ * under AccessExclusiveLock.
+ */
 void
 check_adding_unique_constraint(RuleCtx *ctx)
 {
@@ -313,6 +328,10 @@ check_adding_unique_constraint(RuleCtx *ctx)
 	free(rel);
 }
 
+/*
+ * adding-exclusion-constraint: EXCLUDE constraint added to an existing table builds its
+ * index under AccessExclusiveLock.
+ */
 void
 check_adding_exclusion_constraint(RuleCtx *ctx)
 {
@@ -342,6 +361,10 @@ check_adding_exclusion_constraint(RuleCtx *ctx)
 	free(rel);
 }
 
+/*
+ * adding-stored-generated-column: ADD COLUMN ... GENERATED ALWAYS AS (...) STORED rewrites
+ * the table.
+ */
 void
 check_adding_stored_generated_column(RuleCtx *ctx)
 {
@@ -373,6 +396,7 @@ check_adding_stored_generated_column(RuleCtx *ctx)
 	free(rel);
 }
 
+/* adding-serial-column: ADD COLUMN of a serial or identity column rewrites the table. */
 void
 check_adding_serial_column(RuleCtx *ctx)
 {
@@ -408,6 +432,7 @@ check_adding_serial_column(RuleCtx *ctx)
 	free(rel);
 }
 
+/* set-logged-unlogged: SET LOGGED / SET UNLOGGED rewrites the table under AccessExclusiveLock. */
 void
 check_set_logged_unlogged(RuleCtx *ctx)
 {
@@ -452,6 +477,7 @@ vacuum_is_full(const cJSON *body)
 	return false;
 }
 
+/* vacuum-full: VACUUM FULL rewrites the table under AccessExclusiveLock. */
 void
 check_vacuum_full(RuleCtx *ctx)
 {
@@ -491,6 +517,7 @@ check_vacuum_full(RuleCtx *ctx)
 							"compacting."));
 }
 
+/* cluster: CLUSTER rewrites the table under AccessExclusiveLock. */
 void
 check_cluster(RuleCtx *ctx)
 {

@@ -53,6 +53,7 @@ static const ConfigKey config_keys[] = {
 
 #define N_CONFIG_KEYS (sizeof config_keys / sizeof config_keys[0])
 
+/* The key table entry for key, or NULL. */
 static const ConfigKey *
 config_key_find(const char *key)
 {
@@ -77,6 +78,7 @@ config_value_text(const ConfigKey *k, const cJSON *item)
 	return NULL;
 }
 
+/* Applies one option key through options_set; false (logged) when invalid. */
 static bool
 config_apply_option(Options *opts, const ConfigKey *k, const cJSON *item, const char *name)
 {

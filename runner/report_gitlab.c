@@ -21,6 +21,7 @@ gitlab_severity(Severity s)
 	return "info";
 }
 
+/* The Code Quality issue for finding k of m. */
 static cJSON *
 gitlab_issue(const Migration *m, size_t k)
 {

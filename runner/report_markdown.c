@@ -87,6 +87,7 @@ append_row(StrBuf *sb, const Migration *m, const Statement *st)
 	strbuf_append(sb, any ? " |\n" : "- |\n");
 }
 
+/* The statement table of a migration. */
 static char *
 migration_table(const Migration *m)
 {
@@ -107,6 +108,7 @@ migration_table(const Migration *m)
 	return strbuf_detach(&sb);
 }
 
+/* The collapsible list of a migration's findings with their help. */
 static char *
 migration_details(const Migration *m)
 {

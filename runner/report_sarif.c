@@ -69,6 +69,7 @@ rule_name(const char *id)
 	return strbuf_detach(&sb);
 }
 
+/* {"text": text}: SARIF's message object. */
 static cJSON *
 text_object(const char *text)
 {
@@ -78,6 +79,7 @@ text_object(const char *text)
 	return o;
 }
 
+/* tool.driver.rules: the whole catalogue, in catalogue order (ruleIndex refers to it). */
 static cJSON *
 sarif_rules(void)
 {
@@ -115,6 +117,7 @@ rule_index(const char *id)
 	return -1;
 }
 
+/* The result for finding k of m. */
 static cJSON *
 sarif_result(const Migration *m, size_t k)
 {

@@ -50,6 +50,7 @@ append_sql_head(StrBuf *sb, const char *sql)
 	}
 }
 
+/* Appends "label a, b" when the list is not empty. */
 static void
 append_list(StrBuf *sb, const char *label, const StrList *l, const Palette *p)
 {
@@ -61,6 +62,7 @@ append_list(StrBuf *sb, const char *label, const StrList *l, const Palette *p)
 	strbuf_append(sb, "\n");
 }
 
+/* Appends a statement: position, kind, SQL head, its locks and flags. */
 static void
 append_statement(StrBuf *sb, const Migration *m, const Statement *st, const Palette *p)
 {
@@ -93,6 +95,7 @@ append_indented(StrBuf *sb, const char *text, const char *indent)
 	}
 }
 
+/* Appends a finding, its message and help indented under it. */
 static void
 append_finding(StrBuf *sb, const Migration *m, const Finding *f, const Palette *p)
 {
