@@ -148,6 +148,10 @@ static const Rule catalogue[] = {
 	 "a migsafe: comment that is not a known directive", NULL},
 };
 
+#undef E
+#undef W
+#undef I
+
 #define N_RULES (sizeof catalogue / sizeof catalogue[0])
 
 size_t
@@ -470,6 +474,7 @@ directives_match(Directive *list, size_t n, const char *rule)
 	return false;
 }
 
+/* Frees the strings of a finding dropped from the list. */
 static void
 finding_release(Finding *f)
 {
@@ -564,6 +569,7 @@ typedef struct SortItem {
 	size_t order;
 } SortItem;
 
+/* qsort order: line, column, then the order the findings were made in. */
 static int
 sort_item_cmp(const void *a, const void *b)
 {
