@@ -112,5 +112,9 @@
 #define DEFAULT_PGTEMP_STOP_TIMEOUT_S 20
 /* A free port can be taken by someone else before the server binds it: retry with another. */
 #define DEFAULT_PGTEMP_PORT_TRIES 5
-/* How often a traced statement's wait is sampled for blockers (as apply's watcher does). */
-#define DEFAULT_TRACE_POLL_MS DEFAULT_WATCH_INTERVAL_MS
+/*
+ * The trace measures table sizes before a statement (pg_total_relation_size
+ * takes an AccessShareLock): it waits at most this for them, since sizes are
+ * informative and the statement itself meets (and names) any blocker.
+ */
+#define DEFAULT_TRACE_SIZE_LOCK_TIMEOUT_MS 50

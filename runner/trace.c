@@ -277,15 +277,21 @@ trace_rollback(Tracer *t)
 
 /*
  * Sizes of the relations in oids (pg_total_relation_size), into bytes[i];
- * -1 where unknown. Errors are only logged: sizes are informative.
+ * -1 where unknown. pg_total_relation_size takes an AccessShareLock, which
+ * waits behind another session's AccessExclusiveLock: inside the dry-run's
+ * transaction it runs in a savepoint, rolled back afterwards, under a short
+ * lock_timeout of its own, so that a blocker only costs the sizes (the
+ * statement itself then meets the blocker and names it) instead of
+ * aborting the transaction. Errors are only logged.
  */
 static void
 query_sizes(Tracer *t, const int64_t *oids, size_t n, int64_t *bytes)
 {
 	StrBuf arr = {0};
 	PgError err = {0};
-	PgResult *r;
+	PgResult *r = NULL;
 	const char *params[1];
+	bool in_tx = pgsql_in_transaction(t->conn);
 
 	for (size_t i = 0; i < n; i++)
 		bytes[i] = -1;
@@ -296,11 +302,18 @@ query_sizes(Tracer *t, const int64_t *oids, size_t n, int64_t *bytes)
 		strbuf_appendf(&arr, "%s%lld", i ? "," : "", (long long) oids[i]);
 	strbuf_append(&arr, "}");
 	params[0] = arr.data;
-	r = pgsql_query(t->conn, sizes_sql, 1, params, &err);
+	if (!in_tx || (pgsql_exec(t->conn, "SAVEPOINT migsafe_sizes", &err) &&
+				   attempt_set_timeout(t->conn, true, "lock_timeout",
+									   DEFAULT_TRACE_SIZE_LOCK_TIMEOUT_MS, &err)))
+		r = pgsql_query(t->conn, sizes_sql, 1, params, &err);
+	/* the rollback also restores the dry-run's own lock_timeout */
+	if (in_tx && (!pgsql_exec(t->conn, "ROLLBACK TO SAVEPOINT migsafe_sizes", NULL) ||
+				  !pgsql_exec(t->conn, "RELEASE SAVEPOINT migsafe_sizes", NULL)))
+		log_warn("dry-run: cannot roll back to the savepoint around the size query");
+	strbuf_free(&arr);
 	if (r == NULL) {
-		log_warn("dry-run: cannot read table sizes: %s", err.message);
+		log_warn("dry-run: cannot read table sizes now: %s", err.message);
 		pgsql_error_free(&err);
-		strbuf_free(&arr);
 		return;
 	}
 	for (int row = 0; row < pgresult_rows(r); row++) {
@@ -311,7 +324,6 @@ query_sizes(Tracer *t, const int64_t *oids, size_t n, int64_t *bytes)
 				bytes[i] = pgresult_get_int(r, row, 1, -1);
 	}
 	pgresult_free(r);
-	strbuf_free(&arr);
 }
 
 /* Records a newly taken lock on rel. */

@@ -222,13 +222,19 @@ def test_a_rewrite_is_observed_with_the_table_size(run, db, write_migrations):
     conn.close()
 
 
-def test_a_conflicting_session_stops_the_dry_run_within_lock_timeout(run, db, write_migrations):
+@pytest.mark.parametrize("blocking_sql, mode", [
+    ("SELECT * FROM accounts", "AccessShareLock"),
+    # also blocks the size query the trace makes before the statement
+    ("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE", "AccessExclusiveLock"),
+])
+def test_a_conflicting_session_stops_the_dry_run_within_lock_timeout(run, db, write_migrations,
+                                                                     blocking_sql, mode):
     conn = connect(db)
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE accounts (id int)")
     blocker = connect(db, autocommit=False, application_name="billing")
     with blocker.cursor() as cur:
-        cur.execute("SELECT * FROM accounts")          # AccessShareLock, then idle in transaction
+        cur.execute(blocking_sql)                      # then idle in transaction, holding the lock
     blocker_pid = blocker.get_backend_pid()
     d = write_migrations({"0001_add.sql": "ALTER TABLE accounts ADD COLUMN note text;\n"})
     try:
@@ -249,7 +255,7 @@ def test_a_conflicting_session_stops_the_dry_run_within_lock_timeout(run, db, wr
     assert blocker_pid in pids
     assert pids[blocker_pid]["state"] == "idle in transaction"
     assert pids[blocker_pid]["application_name"] == "billing"
-    assert pids[blocker_pid]["mode"] == "AccessShareLock"
+    assert pids[blocker_pid]["mode"] == mode
     assert f"pid {blocker_pid}" in res.stderr
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = 'accounts'::regclass "
