@@ -87,6 +87,9 @@ static const Rule catalogue[] = {
 	{"missing-lock-timeout", "locking", W, true,
 	 "strong lock with no SET lock_timeout before it (only with --applied-by other)",
 	 check_missing_lock_timeout},
+	{"detach-partition-non-concurrently", "locking", W, true,
+	 "DETACH PARTITION without CONCURRENTLY takes AccessExclusiveLock on the partitioned table",
+	 check_detach_partition_non_concurrently},
 
 	/* breaking changes for the running application */
 	{"dropping-column", "breaking", W, true,

@@ -103,6 +103,7 @@ void check_statements_after_access_exclusive(RuleCtx *ctx);
 void check_multiple_tables_locked_strongly(RuleCtx *ctx);
 void check_lock_table(RuleCtx *ctx);
 void check_missing_lock_timeout(RuleCtx *ctx);
+void check_detach_partition_non_concurrently(RuleCtx *ctx);
 
 /* breaking: changes the running application notices (rules_breaking.c) */
 void check_dropping_column(RuleCtx *ctx);

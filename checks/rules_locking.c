@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgfacts.h"
+
 /* Statement types that read or write rows of existing tables (backfills). */
 static const char *const dml_tags[] = {
 	"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", NULL
@@ -264,3 +266,44 @@ check_missing_lock_timeout(RuleCtx *ctx)
 						"(migsafe apply sets it, with retries, by itself.)"));
 	free(names);
 }
+
+/*
+ * detach-partition-non-concurrently: DETACH PARTITION takes AccessExclusiveLock on the
+ * partitioned table; from PostgreSQL 14 CONCURRENTLY takes ShareUpdateExclusiveLock.
+ */
+void
+check_detach_partition_non_concurrently(RuleCtx *ctx)
+{
+	const cJSON *rv = rule_existing_alter(ctx), *item;
+	bool concurrent_exists = pgfacts_has(ctx->opts->pg_version, PGFACT_DETACH_CONCURRENTLY);
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
+		const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
+		const cJSON *part = cJSON_GetObjectItemCaseSensitive(pc, "name");
+		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+		char *name;
+
+		if (!rule_cmd_is(cmd, "AT_DetachPartition") || pgnode_bool(pc, "concurrent"))
+			continue;
+		name = part ? rule_relation(ctx, part) : xstrdup("<partition>");
+		rule_report(ctx, rule_location(part),
+					xasprintf("DETACH PARTITION %s takes %s on the partitioned table %s, which "
+							  "blocks %s on every partition until the transaction ends",
+							  name, lockmode_name(mode), rel, lockmode_blocks(mode)),
+					concurrent_exists ?
+					xasprintf("Detach it CONCURRENTLY (ShareUpdateExclusiveLock on %s: reads and "
+							  "writes go on), in a migration that does not run in a transaction:\n"
+							  "  ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY;", rel, rel, name) :
+					xasprintf("Before PostgreSQL 14 there is no concurrent detach: run it in a "
+							  "short transaction of its own, with SET LOCAL lock_timeout, at a "
+							  "quiet time:\n  ALTER TABLE %s DETACH PARTITION %s;", rel, name));
+		free(name);
+	}
+	free(rel);
+}
+
