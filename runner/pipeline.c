@@ -88,7 +88,8 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
 	AnalyzeContext *ctx = analyze_context_new(opts->schema, pg_version);
 	RulesOptions rules = {
 		.pg_version = analyze_context_pg_version(ctx),
-		.applied_by_other = opts->applied_by_other,
+		/* apply, dry-run and plan mean migsafe applies the files (and sets lock_timeout) */
+		.applied_by_other = opts->applied_by_other && opts->command == CMD_CHECK,
 		.enable = &opts->enable_rules,
 		.disable = &opts->disable_rules,
 		.severities = &opts->rule_severities,
