@@ -475,6 +475,21 @@ diff_snapshots(Tracer *t, const RelSnapshot *before, const LockSnapshot *held_be
 			tt->rows = was->rows;
 		}
 	}
+	/* predicted relations the transaction already held: touched too, though no lock is new */
+	for (size_t k = 0; k < npre; k++) {
+		const RelInfo *rel = rel_find(after, pre_oids[k]);
+		LockMode held = LOCK_NONE;
+
+		for (size_t i = 0; rel && i < held_after->count; i++)
+			if (held_after->items[i].oid == pre_oids[k])
+				held = lockmode_strongest(held, held_after->items[i].mode);
+		if (held != LOCK_NONE) {
+			TraceTable *tt = result_table(out, rel);
+
+			if (tt->mode == LOCK_NONE)
+				tt->mode = held;
+		}
+	}
 	/* sizes: measured before the statement when predicted, else now */
 	for (size_t i = 0; i < out->ntables; i++) {
 		TraceTable *tt = &out->tables[i];
