@@ -87,28 +87,43 @@ append_row(StrBuf *sb, const Migration *m, const Statement *st)
 	strbuf_append(sb, any ? " |\n" : "- |\n");
 }
 
-/* The statement table of a migration. */
-static char *
-migration_table(const Migration *m)
+/* Appends piece when it fits under the cap; false (nothing appended) otherwise. */
+static bool
+append_capped(StrBuf *sb, const char *piece)
 {
-	StrBuf sb = {0};
+	if (sb->len + strlen(piece) > MARKDOWN_MAX_BYTES - MARKDOWN_NOTE_BYTES)
+		return false;
+	strbuf_append(sb, piece);
+	return true;
+}
 
-	strbuf_append(&sb, "| Line | Statement | Lock | Blocks | Findings |\n"
-				  "|---:|---|---|---|---|\n");
+/*
+ * Appends the statement table of m (its heading row first) while it fits
+ * under the cap; returns how many rows were left out.
+ */
+static size_t
+append_table_capped(StrBuf *out, const Migration *m)
+{
+	size_t left_out = 0;
+
 	for (size_t i = 0; i < m->nstmts; i++) {
 		const Statement *st = &m->stmts[i];
 		bool has_finding = false;
+		StrBuf row = {0};
 
 		for (size_t k = 0; k < m->nfindings && !has_finding; k++)
 			has_finding = m->findings[k].statement == st->index;
-		if (st->analysis.nlocks > 0 || has_finding)
-			append_row(&sb, m, st);
+		if (st->analysis.nlocks == 0 && !has_finding)
+			continue;
+		append_row(&row, m, st);
+		if (left_out > 0 || !append_capped(out, row.data))
+			left_out++;
+		strbuf_free(&row);
 	}
-	strbuf_append(&sb, "\n");
-	return strbuf_detach(&sb);
+	append_capped(out, "\n");
+	return left_out;
 }
 
-/* The collapsible list of a migration's findings with their help. */
 static char *
 migration_details(const Migration *m)
 {
@@ -130,23 +145,13 @@ migration_details(const Migration *m)
 	return strbuf_detach(&sb);
 }
 
-/* Appends piece when it fits under the cap; false (nothing appended) otherwise. */
-static bool
-append_capped(StrBuf *sb, const char *piece)
-{
-	if (sb->len + strlen(piece) > MARKDOWN_MAX_BYTES - MARKDOWN_NOTE_BYTES)
-		return false;
-	strbuf_append(sb, piece);
-	return true;
-}
-
 char *
 report_render_markdown(const cJSON *doc, const MigrationList *l)
 {
 	const char *command = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "command"));
 	StrBuf sb = {0};
 	int total[3] = {0, 0, 0};
-	size_t shown = 0, nstmts = 0, cut_details = 0;
+	size_t shown = 0, nstmts = 0, cut_details = 0, cut_rows = 0;
 
 	for (size_t i = 0; i < l->count; i++) {
 		int c[3];
@@ -159,35 +164,35 @@ report_render_markdown(const cJSON *doc, const MigrationList *l)
 	strbuf_appendf(&sb, "## migsafe %s: %d errors, %d warnings, %d infos\n\n%zu migrations, %zu "
 				   "statements.\n\n", command ? command : "check", total[SEVERITY_ERROR],
 				   total[SEVERITY_WARNING], total[SEVERITY_INFO], l->count, nstmts);
-	for (; shown < l->count; shown++) {
+	for (; shown < l->count && cut_rows == 0; shown++) {
 		const Migration *m = l->items[shown];
 		int c[3];
-		char *head, *table, *details;
+		char *head, *details;
 		bool fits;
 
 		count_findings(m, c);
-		head = xasprintf("### `%s`: %d errors, %d warnings, %d infos\n\n", m->path,
-						 c[SEVERITY_ERROR], c[SEVERITY_WARNING], c[SEVERITY_INFO]);
-		table = migration_table(m);
-		details = m->nfindings ? migration_details(m) : xstrdup("");
-		fits = sb.len + strlen(head) + strlen(table) <= MARKDOWN_MAX_BYTES - MARKDOWN_NOTE_BYTES;
-		if (fits) {
-			strbuf_append(&sb, head);
-			strbuf_append(&sb, table);
-			if (!append_capped(&sb, details))
-				cut_details++;
-		}
+		head = xasprintf("### `%s`: %d errors, %d warnings, %d infos\n\n"
+						 "| Line | Statement | Lock | Blocks | Findings |\n|---:|---|---|---|---|\n",
+						 m->path, c[SEVERITY_ERROR], c[SEVERITY_WARNING], c[SEVERITY_INFO]);
+		fits = append_capped(&sb, head);
 		free(head);
-		free(table);
-		free(details);
 		if (!fits)
 			break;
+		cut_rows = append_table_capped(&sb, m);
+		details = m->nfindings ? migration_details(m) : xstrdup("");
+		if (!append_capped(&sb, details))
+			cut_details++;
+		free(details);
 	}
-	if (shown < l->count || cut_details > 0)
+	if (shown < l->count || cut_details > 0 || cut_rows > 0) {
 		strbuf_appendf(&sb, "> **Truncated** to stay under %d characters: %zu of %zu migrations "
-					   "shown%s. Run `migsafe %s --format text` for the full report.\n",
-					   MARKDOWN_MAX_BYTES, shown, l->count,
-					   cut_details ? ", some without their findings' details" : "",
+					   "shown", MARKDOWN_MAX_BYTES, shown, l->count);
+		if (cut_rows > 0)
+			strbuf_appendf(&sb, ", the last without %zu of its statements", cut_rows);
+		if (cut_details > 0)
+			strbuf_appendf(&sb, ", %zu without their findings' details", cut_details);
+		strbuf_appendf(&sb, ". Run `migsafe %s --format text` for the full report.\n",
 					   command ? command : "check");
+	}
 	return strbuf_detach(&sb);
 }

@@ -196,6 +196,18 @@ def test_markdown_is_capped_with_a_note(run, write_migrations):
     assert res.stdout.count("<details>") == res.stdout.count("</details>")
 
 
+def test_markdown_caps_one_huge_migration_by_rows(run, write_migrations):
+    """A single schema-dump-sized migration still shows the start of its table."""
+    many = "".join(f"CREATE INDEX idx_{i} ON big_table (col_{i});\n" for i in range(3000))
+    d = write_migrations({"0001_dump.sql": many})
+    md = run("check", "--format", "markdown", d).stdout
+    assert len(md) < 65000
+    rows = [l for l in md.splitlines() if l.startswith("| ") and "CREATE INDEX" in l]
+    assert 100 < len(rows) < 3000
+    assert rows[0].startswith("| 1 | `CREATE INDEX idx_0 ON big_table")
+    assert re.search(r"1 of 1 migrations shown, the last without \d+ of its statements", md)
+
+
 def test_text_report(run, project, tmp_path):
     res = run("check", project)
     assert res.returncode == 1
