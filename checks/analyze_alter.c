@@ -356,6 +356,16 @@ refine_drop_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 	if (fk) {
 		analyze_lock(st->ctx, st->a, fk->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
 		catalog_fk_drop(st->ctx->catalog, st->table, name);
+	} else if (name) {
+		/* a PRIMARY KEY / UNIQUE constraint takes its index with it */
+		char *schema = analyze_schema_of(st->table);
+		char *index = xasprintf("%s.%s", schema, name);
+		CatRelation *idx = catalog_find(st->ctx->catalog, index);
+
+		if (idx && idx->kind == CAT_INDEX && idx->table && strcmp(idx->table, st->table) == 0)
+			catalog_drop(st->ctx->catalog, index);
+		free(schema);
+		free(index);
 	}
 }
 

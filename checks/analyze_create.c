@@ -73,6 +73,50 @@ analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *
 	free(ref);
 }
 
+/*
+ * PRIMARY KEY, UNIQUE and EXCLUDE constraints build an index named after the
+ * constraint, or <table>_pkey / <table>_<cols>_key / <table>_<cols>_excl;
+ * later DROP INDEX / REINDEX statements find their table through it.
+ */
+static void
+constraint_index(AnalyzeContext *ctx, const char *table, const cJSON *con, const char *column)
+{
+	const char *contype = pgnode_str(con, "contype");
+	const char *conname = pgnode_str(con, "conname");
+	const char *dot = strrchr(table, '.');
+	const char *suffix;
+	StrBuf sb = {0};
+	CatRelation *idx;
+	const cJSON *key;
+
+	if (contype == NULL || dot == NULL)
+		return;
+	if (strcmp(contype, "CONSTR_PRIMARY") == 0)
+		suffix = "pkey";
+	else if (strcmp(contype, "CONSTR_UNIQUE") == 0)
+		suffix = "key";
+	else if (strcmp(contype, "CONSTR_EXCLUSION") == 0)
+		suffix = "excl";
+	else
+		return;
+	strbuf_append_n(&sb, table, (size_t) (dot - table) + 1);
+	if (conname) {
+		strbuf_append(&sb, conname);
+	} else {
+		strbuf_append(&sb, dot + 1);
+		if (column && strcmp(suffix, "pkey") != 0)
+			strbuf_appendf(&sb, "_%s", column);
+		cJSON_ArrayForEach(key, pgnode_list(con, "keys")) {
+			if (pgnode_sval(key) && strcmp(suffix, "pkey") != 0)
+				strbuf_appendf(&sb, "_%s", pgnode_sval(key));
+		}
+		strbuf_appendf(&sb, "_%s", suffix);
+	}
+	idx = catalog_add(ctx->catalog, sb.data, CAT_INDEX);
+	idx->table = xstrdup(table);
+	strbuf_free(&sb);
+}
+
 /* The sequence name PostgreSQL picks for a serial or identity column. */
 static char *
 owned_sequence_name(const char *table, const char *column)
@@ -136,6 +180,7 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 
 		if (contype == NULL)
 			continue;
+		constraint_index(ctx, rel->name, con, colname);
 		if (strcmp(contype, "CONSTR_FOREIGN") == 0)
 			analyze_define_foreign_key(ctx, rel->name, con, colname, a);
 		else if (strcmp(contype, "CONSTR_IDENTITY") == 0)
@@ -169,6 +214,8 @@ analyze_define_constraint(AnalyzeContext *ctx, CatRelation *rel, const char *tab
 
 	if (contype == NULL)
 		return;
+	if (!pgnode_str(con, "indexname"))
+		constraint_index(ctx, table, con, NULL);
 	if (strcmp(contype, "CONSTR_FOREIGN") == 0) {
 		analyze_define_foreign_key(ctx, table, con, NULL, a);
 	} else if (strcmp(contype, "CONSTR_PRIMARY") == 0 && rel) {

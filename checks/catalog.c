@@ -224,6 +224,8 @@ catalog_column_add(CatRelation *rel, const char *column, const CatType *type)
 	if (c == NULL) {
 		array_reserve((void **) &rel->cols, &rel->cols_cap, rel->ncols, sizeof(CatColumn));
 		c = &rel->cols[rel->ncols++];
+		/* the slot may hold a stale copy of a dropped column's pointers */
+		memset(c, 0, sizeof *c);
 		c->name = xstrdup(column);
 	} else {
 		cattype_free(&c->type);

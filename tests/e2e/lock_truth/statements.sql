@@ -322,6 +322,10 @@ REINDEX TABLE accounts;
 -- case: reindex
 REINDEX INDEX orders_account_id_idx;
 -- case: reindex
+REINDEX INDEX accounts_pkey;
+-- case: reindex
+REINDEX INDEX tags_pkey;
+-- case: reindex
 -- block: public.accounts ROW EXCLUSIVE
 REINDEX TABLE CONCURRENTLY accounts;
 -- case: reindex
