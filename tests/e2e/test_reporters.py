@@ -365,3 +365,16 @@ def test_text_colours_only_on_a_terminal(migsafe_bin, project, tmp_path):
     assert code == 1 and out == ""
     assert "\x1b[" not in report.read_text()
     assert "error [adding-column-volatile-default]" in report.read_text()
+
+
+def test_example_migrations_safe_and_unsafe(run):
+    """migrations-example names its files *_unsafe / *_safe: errors exactly on the unsafe ones."""
+    examples = REPO / "migrations-example"
+    res, doc = check_json(run, examples)
+    assert res.returncode == 1
+    for m in doc["migrations"]:
+        severities = {f["severity"] for f in m["findings"]}
+        if m["path"].endswith("_unsafe.sql"):
+            assert "error" in severities, m["path"]
+        else:
+            assert severities <= {"info"}, (m["path"], m["findings"])
