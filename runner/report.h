@@ -47,6 +47,13 @@ void report_text_allow_color(bool allow);
  */
 char *report_fingerprint(const Migration *m, const Finding *f, int occurrence);
 
+/*
+ * path relative to the current directory when it is an absolute path below
+ * it (a pointer into path), else path itself: CI tools place findings by
+ * repository-relative paths.
+ */
+const char *report_relative_path(const char *path);
+
 /* How many findings before m->findings[k] are identical to it (for report_fingerprint). */
 int report_occurrence(const Migration *m, size_t k);
 

@@ -37,7 +37,7 @@ report_fingerprint(const Migration *m, const Finding *f, int occurrence)
 
 	snprintf(occ, sizeof occ, "%d", occurrence);
 	for (int i = 0; i < 2; i++) {
-		h[i] = fnv1a(h[i], m->path);
+		h[i] = fnv1a(h[i], report_relative_path(m->path));
 		h[i] = fnv1a(h[i], f->rule);
 		h[i] = fnv1a(h[i], sql);
 		h[i] = fnv1a(h[i], f->message);

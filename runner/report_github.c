@@ -69,7 +69,7 @@ report_render_github(const cJSON *doc, const MigrationList *l)
 
 			counts[f->severity]++;
 			strbuf_appendf(&sb, "::%s file=", github_command(f->severity));
-			append_escaped(&sb, m->path, true);
+			append_escaped(&sb, report_relative_path(m->path), true);
 			strbuf_appendf(&sb, ",line=%d,col=%d,title=", f->line, f->column);
 			append_escaped(&sb, title, true);
 			strbuf_append(&sb, "::");

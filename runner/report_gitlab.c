@@ -38,7 +38,7 @@ gitlab_issue(const Migration *m, size_t k)
 	cJSON_AddStringToObject(o, "severity", gitlab_severity(f->severity));
 	cJSON_AddStringToObject(o, "fingerprint", fp);
 	loc = cJSON_AddObjectToObject(o, "location");
-	cJSON_AddStringToObject(loc, "path", m->path);
+	cJSON_AddStringToObject(loc, "path", report_relative_path(m->path));
 	lines = cJSON_AddObjectToObject(loc, "lines");
 	cJSON_AddNumberToObject(lines, "begin", f->line > 0 ? f->line : 1);
 	free(fp);

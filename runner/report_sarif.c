@@ -124,7 +124,7 @@ sarif_result(const Migration *m, size_t k)
 	const Finding *f = &m->findings[k];
 	cJSON *o = cJSON_CreateObject(), *loc = cJSON_CreateObject(), *locs = cJSON_CreateArray();
 	cJSON *phys, *art, *region, *fps;
-	char *uri = path_uri(m->path);
+	char *uri = path_uri(report_relative_path(m->path));
 	char *fp = report_fingerprint(m, f, report_occurrence(m, k));
 	char *text = f->help && f->help[0] ? xasprintf("%s\n\n%s", f->message, f->help) :
 		xstrdup(f->message);

@@ -378,3 +378,20 @@ def test_example_migrations_safe_and_unsafe(run):
             assert "error" in severities, m["path"]
         else:
             assert severities <= {"info"}, (m["path"], m["findings"])
+
+
+def test_ci_formats_use_paths_relative_to_the_working_directory(run, project):
+    """An absolute path below the working directory is shown relative to it (the repository
+    root in CI), and the fingerprint does not depend on how the path was written."""
+    base = project.parent
+    absolute = json.loads(run("check", "--format", "gitlab", project.resolve(), cwd=base).stdout)
+    relative = json.loads(run("check", "--format", "gitlab", project.name, cwd=base).stdout)
+    assert {i["location"]["path"] for i in absolute} == {
+        f"{project.name}/0001_accounts.sql", f"{project.name}/0002_cleanup.sql"}
+    assert [i["fingerprint"] for i in absolute] == [i["fingerprint"] for i in relative]
+    gh = run("check", "--format", "github", project.resolve(), cwd=base).stdout
+    assert f"file={project.name}/0001_accounts.sql," in gh
+    sarif = json.loads(run("check", "--format", "sarif", project.resolve(), cwd=base).stdout)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]}
+    assert uris == {f"{project.name}/0001_accounts.sql", f"{project.name}/0002_cleanup.sql"}
