@@ -355,6 +355,12 @@ append_observed(StrBuf *sb, const cJSON *so)
 				strbuf_appendf(sb, " %s", x->valuestring);
 			strbuf_append(sb, "\n");
 		}
+		if (cJSON_GetArraySize(cJSON_GetObjectItem(obs, "unexercised")) > 0) {
+			strbuf_append(sb, "      predicted per-row lock not taken (no row was checked here):");
+			cJSON_ArrayForEach(x, cJSON_GetObjectItem(obs, "unexercised"))
+				strbuf_appendf(sb, " %s", x->valuestring);
+			strbuf_append(sb, "\n");
+		}
 	} else {
 		strbuf_appendf(sb, "not traced (%s): %s\n", state, json_str(obs, "reason", ""));
 		if (strcmp(state, "failed") != 0) {
@@ -374,9 +380,17 @@ append_observed(StrBuf *sb, const cJSON *so)
 		free(r);
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(so, "mismatches")) {
-		strbuf_appendf(sb, "      MISMATCH on %s: predicted %s, observed %s — a bug in migsafe's "
-					   "knowledge of this statement\n", json_str(x, "relation", "?"),
+		const cJSON *h;
+
+		strbuf_appendf(sb, "      MISMATCH on %s: predicted %s, observed %s", json_str(x, "relation", "?"),
 					   json_str(x, "predicted", "no lock"), json_str(x, "observed", "no lock"));
+		if (cJSON_GetArraySize(cJSON_GetObjectItem(x, "held_before")) > 0) {
+			strbuf_append(sb, " (the transaction already held");
+			cJSON_ArrayForEach(h, cJSON_GetObjectItem(x, "held_before"))
+				strbuf_appendf(sb, " %s", h->valuestring);
+			strbuf_append(sb, ")");
+		}
+		strbuf_append(sb, " — a bug in migsafe's knowledge of this statement\n");
 	}
 	if ((x = cJSON_GetObjectItem(obs, "error")) != NULL)
 		strbuf_appendf(sb, "      error [%s]: %s\n", json_str(x, "sqlstate", ""),

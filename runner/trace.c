@@ -361,7 +361,8 @@ result_table(TraceResult *out, const RelInfo *rel)
 
 /* Records a table where the prediction and the observation differ. */
 static void
-result_add_mismatch(TraceResult *out, const char *relation, LockMode predicted, LockMode observed)
+result_add_mismatch(TraceResult *out, const char *relation, LockMode predicted, LockMode observed,
+					unsigned held_before)
 {
 	TraceMismatch *mm;
 
@@ -371,6 +372,7 @@ result_add_mismatch(TraceResult *out, const char *relation, LockMode predicted, 
 	mm->relation = xstrdup(relation);
 	mm->predicted = predicted;
 	mm->observed = observed;
+	mm->held_before = held_before;
 }
 
 /* The predicted mode on relation, LOCK_NONE when the analysis names none. */
@@ -396,14 +398,47 @@ observed_mode(const TraceResult *out, const char *relation)
 }
 
 /*
- * Compares prediction and observation table by table. A predicted mode
- * the transaction already held before the statement cannot be seen again
- * in pg_locks (a backend holds each mode once); it counts as observed and
- * is listed in already_held. Relations the statement created, indexes,
- * sequences and TOAST tables are compared only when predicted.
+ * Modes a statement takes only per row it processes: RowShareLock on a
+ * referenced table comes from the foreign key check (SELECT ... FOR KEY
+ * SHARE) run for each inserted or updated row. With no row, no lock: on a
+ * small or empty database the prediction may be right and still unseen.
+ */
+static const LockMode row_dependent_modes[] = {LOCK_ROW_SHARE};
+
+static bool
+mode_row_dependent(LockMode m)
+{
+	for (size_t i = 0; i < sizeof row_dependent_modes / sizeof row_dependent_modes[0]; i++)
+		if (row_dependent_modes[i] == m)
+			return true;
+	return false;
+}
+
+/* Bit mask of the modes the snapshot holds on oid (bit n for LockMode n). */
+static unsigned
+modes_held(const LockSnapshot *s, int64_t oid)
+{
+	unsigned mask = 0;
+
+	for (size_t i = 0; s && i < s->count; i++)
+		if (s->items[i].oid == oid)
+			mask |= 1u << s->items[i].mode;
+	return mask;
+}
+
+/*
+ * Compares prediction and observation table by table (tables, views,
+ * materialized and foreign tables: the prediction's indexes and sequences
+ * are not compared, their locks depend on data, e.g. nextval runs per row).
+ * A predicted mode the transaction already held before the statement
+ * cannot be seen again in pg_locks (a backend holds each mode once); it
+ * counts as observed and is listed in already_held. A predicted per-row
+ * mode that was not taken, with nothing stronger observed instead, is
+ * listed in unexercised rather than called a mismatch. Relations the
+ * statement created are compared only when predicted.
  */
 static void
-compare_with_prediction(const Statement *st, const RelSnapshot *before,
+compare_with_prediction(const Statement *st, const RelSnapshot *before, const RelSnapshot *after,
 						const LockSnapshot *held_before, TraceResult *out)
 {
 	const Analysis *a = &st->analysis;
@@ -415,13 +450,21 @@ compare_with_prediction(const Statement *st, const RelSnapshot *before,
 		const RelInfo *ri = rel_find_name(before, rel);
 
 		strlist_add_unique(&seen, rel);
+		if (ri == NULL)
+			ri = rel_find_name(after, rel);
+		if (ri && !relkind_table_like(ri->relkind))
+			continue;
 		if (obs != pred && ri && lock_held(held_before, ri->oid, pred) &&
 			lockmode_strongest(obs, pred) == pred) {
 			strlist_add_unique(&out->already_held, rel);
 			obs = pred;
 		}
+		if (obs != pred && mode_row_dependent(pred) && lockmode_strongest(obs, pred) == pred) {
+			strlist_add_unique(&out->unexercised, rel);
+			continue;
+		}
 		if (obs != pred)
-			result_add_mismatch(out, rel, pred, obs);
+			result_add_mismatch(out, rel, pred, obs, ri ? modes_held(held_before, ri->oid) : 0);
 	}
 	for (size_t i = 0; i < out->nlocks; i++) {
 		const TraceLock *l = &out->locks[i];
@@ -430,7 +473,7 @@ compare_with_prediction(const Statement *st, const RelSnapshot *before,
 			continue;
 		strlist_add(&seen, l->relation);
 		result_add_mismatch(out, l->relation, predicted_mode(a, l->relation),
-							observed_mode(out, l->relation));
+							observed_mode(out, l->relation), 0);
 	}
 	strlist_free(&seen);
 }
@@ -452,7 +495,7 @@ diff_snapshots(Tracer *t, const RelSnapshot *before, const LockSnapshot *held_be
 	for (size_t i = 0; i < held_after->count; i++) {
 		const HeldLock *h = &held_after->items[i];
 		const RelInfo *was = rel_find(before, h->oid), *now = rel_find(after, h->oid);
-		const RelInfo *rel = now ? now : was;
+		const RelInfo *rel = was ? was : now;    /* a RENAME is known by its old name */
 
 		if (rel == NULL || lock_held(held_before, h->oid, h->mode))
 			continue;        /* a system relation, or held before the statement */
@@ -469,7 +512,7 @@ diff_snapshots(Tracer *t, const RelSnapshot *before, const LockSnapshot *held_be
 		if (was == NULL)
 			(void) result_table(out, now);     /* created by the statement */
 		else if (was->filenode != 0 && now->filenode != 0 && was->filenode != now->filenode) {
-			TraceTable *tt = result_table(out, now);
+			TraceTable *tt = result_table(out, was);
 
 			tt->rewritten = true;
 			tt->rows = was->rows;
@@ -502,16 +545,19 @@ diff_snapshots(Tracer *t, const RelSnapshot *before, const LockSnapshot *held_be
 				measured = true;
 			}
 		}
-		if (!measured && (rel = rel_find_name(after, tt->relation)) != NULL)
+		if (!measured)
+			rel = rel ? rel_find(after, rel->oid) : rel_find_name(after, tt->relation);
+		if (!measured && rel != NULL)
 			late_oids[nlate++] = rel->oid;
 	}
 	late_bytes = xcalloc(nlate + 1, sizeof(int64_t));
 	query_sizes(t, late_oids, nlate, late_bytes);
 	for (size_t k = 0; k < nlate; k++) {
-		const RelInfo *rel = rel_find(after, late_oids[k]);
+		const RelInfo *was = rel_find(before, late_oids[k]), *now = rel_find(after, late_oids[k]);
+		const char *name = was ? was->name : now ? now->name : NULL;
 
-		for (size_t i = 0; rel && i < out->ntables; i++)
-			if (strcmp(out->tables[i].relation, rel->name) == 0 && out->tables[i].bytes < 0)
+		for (size_t i = 0; name && i < out->ntables; i++)
+			if (strcmp(out->tables[i].relation, name) == 0 && out->tables[i].bytes < 0)
 				out->tables[i].bytes = late_bytes[k];
 	}
 	free(late_oids);
@@ -625,7 +671,7 @@ trace_statement(Tracer *t, const Statement *st, TraceResult *out)
 		goto done;
 	}
 	diff_snapshots(t, t->rels, t->locks, after, held_after, pre_oids, pre_bytes, npre, out);
-	compare_with_prediction(st, t->rels, t->locks, out);
+	compare_with_prediction(st, t->rels, after, t->locks, out);
 	tracer_forget(t);
 	t->rels = after;
 	t->locks = held_after;
@@ -731,6 +777,14 @@ trace_mismatches_json(const TraceResult *r)
 		cJSON_AddStringToObject(o, "relation", r->mismatches[i].relation);
 		add_mode_or_null(o, "predicted", r->mismatches[i].predicted);
 		add_mode_or_null(o, "observed", r->mismatches[i].observed);
+		if (r->mismatches[i].held_before) {
+			cJSON *held = cJSON_CreateArray();
+
+			for (int m = LOCK_ACCESS_SHARE; m < LOCKMODE_COUNT; m++)
+				if (r->mismatches[i].held_before & (1u << m))
+					cJSON_AddItemToArray(held, cJSON_CreateString(lockmode_name((LockMode) m)));
+			cJSON_AddItemToObject(o, "held_before", held);
+		}
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -769,6 +823,10 @@ trace_result_json(const TraceResult *r)
 	for (size_t i = 0; i < r->already_held.count; i++)
 		cJSON_AddItemToArray(held, cJSON_CreateString(r->already_held.items[i]));
 	cJSON_AddItemToObject(o, "already_held", held);
+	held = cJSON_CreateArray();
+	for (size_t i = 0; i < r->unexercised.count; i++)
+		cJSON_AddItemToArray(held, cJSON_CreateString(r->unexercised.items[i]));
+	cJSON_AddItemToObject(o, "unexercised", held);
 	for (size_t i = 0; i < r->ntables; i++) {
 		const TraceTable *tt = &r->tables[i];
 		cJSON *t = cJSON_CreateObject();
@@ -825,6 +883,7 @@ trace_result_free(TraceResult *r)
 		free(r->mismatches[i].relation);
 	free(r->mismatches);
 	strlist_free(&r->already_held);
+	strlist_free(&r->unexercised);
 	pgsql_error_free(&r->err);
 	cJSON_Delete(r->blockers);
 	free(r->reason);

@@ -44,6 +44,7 @@ typedef struct TraceMismatch {
 	char *relation;
 	LockMode predicted;      /* LOCK_NONE: not predicted */
 	LockMode observed;       /* LOCK_NONE: not taken */
+	unsigned held_before;    /* modes the transaction held on it before (bit n: LockMode n) */
 } TraceMismatch;
 
 typedef enum TraceState {
@@ -62,6 +63,7 @@ typedef struct TraceResult {
 	TraceTable *tables;
 	size_t ntables, tables_cap;
 	StrList already_held;    /* predicted locks the transaction already held before it */
+	StrList unexercised;     /* predicted per-row locks (FK checks) not taken: no row checked */
 	TraceMismatch *mismatches;
 	size_t nmismatches, mismatches_cap;
 	PgError err;             /* TRACE_FAILED */

@@ -420,3 +420,32 @@ def test_applied_migrations_are_skipped_and_a_changed_one_is_reported(run, db, w
     obs = doc["migrations"][0]["statements"][0]["observed"]
     assert obs["state"] == "not-run" and "already applied" in obs["reason"]
     assert "changed since it was applied" in res.stderr
+
+
+@pytest.mark.slow
+def test_renames_and_per_row_foreign_key_locks_are_compared_fairly(run, write_migrations):
+    d = write_migrations({
+        "0001_tables.sql": "CREATE TABLE parent (id int PRIMARY KEY);\n"
+                           "CREATE TABLE child (id int, parent_id int REFERENCES parent (id));\n"
+                           "CREATE TABLE src (parent_id int);\n",
+        "0002_rename.sql": "ALTER TABLE src RENAME TO src2;\n",
+        "0003_copy_nothing.sql": "INSERT INTO child (parent_id) SELECT parent_id FROM src2;\n",
+        "0004_copy_a_row.sql": "INSERT INTO parent VALUES (1);\nINSERT INTO src2 VALUES (1);\n"
+                               "INSERT INTO child (parent_id) SELECT parent_id FROM src2;\n",
+    })
+    res = run("dry-run", "--format", "json", d, timeout=180)     # throwaway server
+    assert res.returncode == 0, res.stderr
+    rename, nothing, a_row = (doc_m["statements"][-1] for doc_m in json.loads(res.stdout)["migrations"][1:])
+    # a table is known by its name before the statement
+    assert ("public.src", "AccessExclusiveLock") in \
+        {(lk["relation"], lk["mode"]) for lk in rename["observed"]["locks"]}
+    assert rename["mismatch"] is False
+    # the foreign key check's RowShareLock on parent is taken per inserted row
+    assert ("public.parent", "RowShareLock") in {(lk["relation"], lk["mode"]) for lk in nothing["locks"]}
+    assert "public.parent" not in {lk["relation"] for lk in nothing["observed"]["locks"]}
+    assert nothing["observed"]["unexercised"] == ["public.parent"]
+    assert nothing["mismatch"] is False
+    assert ("public.parent", "RowShareLock") in \
+        {(lk["relation"], lk["mode"]) for lk in a_row["observed"]["locks"]}
+    assert a_row["observed"]["unexercised"] == []
+    assert a_row["mismatch"] is False
