@@ -33,27 +33,6 @@ blocker_clear(Blocker *b)
 	b->xact_age_ms = -1;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-void
-blocker_copy(Blocker *dst, const Blocker *src)
-{
-	*dst = *src;
-	dst->usename = dup_or_null(src->usename);
-	dst->application_name = dup_or_null(src->application_name);
-	dst->client_addr = dup_or_null(src->client_addr);
-	dst->backend_type = dup_or_null(src->backend_type);
-	dst->state = dup_or_null(src->state);
-	dst->wait_event = dup_or_null(src->wait_event);
-	dst->mode = dup_or_null(src->mode);
-	dst->relation = dup_or_null(src->relation);
-	dst->query = dup_or_null(src->query);
-}
-
 void
 blocker_list_free(BlockerList *l)
 {

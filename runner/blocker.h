@@ -38,8 +38,6 @@ void blocker_list_free(BlockerList *l);
 
 /* Frees a blocker's strings and zeroes it (xact_age_ms back to -1). */
 void blocker_clear(Blocker *b);
-/* Deep copy of src into dst (dst's old strings are not freed: clear it first). */
-void blocker_copy(Blocker *dst, const Blocker *src);
 
 /* The report object: pid, state, xact_age_ms, application_name, usename,
  * client_addr, mode, granted, relation, query, wait_event, backend_type. */
