@@ -5,6 +5,7 @@ runner is the real migsafe binary. The runner's backends are recognised by
 their application_name ("migsafe", "migsafe-watcher").
 """
 import json
+import signal
 import time
 import uuid
 
@@ -367,6 +368,15 @@ def test_watch_refreshes_a_bounded_number_of_times(accounts, run, sessions):
     docs = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
     assert len(docs) == 3
     assert all(d["sessions"][0]["pid"] == holder.pid for d in docs)
+
+
+def test_watch_stops_on_ctrl_c(db, migsafe_bin):
+    p = popen_migsafe(migsafe_bin, "blockers", "--db", db, "--watch", "1", "--count", "1000")
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 0, err
+    assert 1 <= out.count("lock tree of database") <= 3
 
 
 def test_blockers_redacts_queries(accounts, run, sessions):
