@@ -400,7 +400,6 @@ record_summary(cJSON *report, int64_t waited, int looks, int churn, const char *
 	cJSON_DeleteItemFromObjectCaseSensitive(pre, "looks");
 	cJSON_DeleteItemFromObjectCaseSensitive(pre, "churn");
 	cJSON_DeleteItemFromObjectCaseSensitive(pre, "outcome");
-	cJSON_DeleteItemFromObjectCaseSensitive(pre, "policy");
 	cJSON_AddNumberToObject(pre, "waited_ms", (double) waited);
 	cJSON_AddNumberToObject(pre, "looks", looks);
 	cJSON_AddNumberToObject(pre, "churn", churn);
