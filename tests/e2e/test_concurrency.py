@@ -1,9 +1,13 @@
 """Several migsafe runners and application sessions at once, for real."""
+import threading
 import time
 
+import psycopg2
 import pytest
 
-from applyutil import history_rows, index_state, load_report, popen_apply, query, runner_backends, wait_for
+from applyutil import (history_rows, index_state, load_report, popen_apply, query, runner_backends,
+                       wait_for)
+from conftest import connect
 
 NO_GATE = ("--fail-on", "never")
 
@@ -90,3 +94,56 @@ def test_runner_queued_behind_a_runner_with_concurrent_index_does_not_deadlock(
         m = load_report(tmp_path / f"r{i}.json")["migrations"][0]
         if m["status"] == "applied":
             assert [a["outcome"] for a in m["attempts"]] == ["applied"]
+
+
+@pytest.mark.slow
+def test_deadlock_victim_rolls_back_and_retries(db, write_migrations, tmp_path, migsafe_bin):
+    """The runner locks a then b; an application transaction locks b then a.
+    The runner is the deadlock victim: the attempt ends as `deadlock`, rolls
+    back, and the retry applies once the application has finished."""
+    query(db, "CREATE TABLE a (id int)")
+    query(db, "CREATE TABLE b (id int)")
+    d = write_migrations({"0001_both.sql": ("LOCK TABLE a IN ACCESS EXCLUSIVE MODE;\n"
+                                            "LOCK TABLE b IN ACCESS EXCLUSIVE MODE;\n"
+                                            "ALTER TABLE b ADD COLUMN c int;\n")})
+    report = tmp_path / "r.json"
+    app = connect(db, application_name="app")
+    errors = []
+
+    def application():
+        try:
+            with app.cursor() as cur:
+                # holds b, and asks for a only once the runner waits for b:
+                # the runner's deadlock check (deadlock_timeout after its wait
+                # began) then finds the cycle, so the runner is the victim
+                cur.execute(
+                    "BEGIN; LOCK TABLE b IN ACCESS EXCLUSIVE MODE; "
+                    "DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_stat_activity "
+                    "  WHERE application_name = 'migsafe' AND wait_event_type = 'Lock') "
+                    "LOOP PERFORM pg_sleep(0.02); PERFORM pg_stat_clear_snapshot(); END LOOP; END $$; "
+                    "LOCK TABLE a IN ACCESS EXCLUSIVE MODE; COMMIT;")
+        except psycopg2.Error as e:
+            errors.append(e)
+
+    t = threading.Thread(target=application)
+    t.start()
+    try:
+        wait_for(lambda: query(db, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                   "WHERE c.relname = 'b' AND l.granted")[0][0] > 0,
+                 what="the application to hold b")
+        p = popen_apply(migsafe_bin, db, d, "--lock-timeout", "10s", "--max-queue-wait", "30s",
+                        *NO_GATE, "--blocker-min-age", "1h", report=report)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if t.is_alive():
+            query(db, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'app'")
+        t.join(timeout=30)
+        app.close()
+    assert p.returncode == 0, err
+    assert not errors, errors
+    attempts = load_report(report)["migrations"][0]["attempts"]
+    assert attempts[0]["outcome"] == "deadlock" and attempts[0]["sqlstate"] == "40P01"
+    assert attempts[0]["statement"] == 1
+    assert attempts[-1]["outcome"] == "applied"
+    assert query(db, "SELECT count(*) FROM information_schema.columns "
+                     "WHERE table_name = 'b' AND column_name = 'c'")[0][0] == 1
