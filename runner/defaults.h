@@ -23,6 +23,19 @@
 /* ---- runner (apply) ---- */
 
 /*
+ * The retry schedule. Prior art: GitLab's with_lock_retries starts at
+ * lock_timeout 100ms with 50ms sleeps and escalates over ~40 steps to
+ * second-class lock_timeouts and minute-class sleeps (worst case ~40 min),
+ * then makes one last attempt with no lock_timeout at all; pg_repack
+ * retries its lock with a short lock_timeout until --wait-timeout, then
+ * cancels or terminates the sessions in the way. migsafe keeps GitLab's
+ * start and escalation, caps each attempt's stall at 2s, never makes an
+ * attempt without lock_timeout (exit 3 instead: a deploy should fail
+ * loudly, not stall the application), and leaves cancelling others to the
+ * explicit --on-blockers policies.
+ */
+
+/*
  * First attempt's lock_timeout. 100 ms is the class GitLab's
  * with_lock_retries starts with: short enough that queued application
  * queries barely notice, long enough to win on a table with only churn.
