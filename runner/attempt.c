@@ -120,11 +120,36 @@ classify(const StatementRun *run, int rc, bool watchdog, bool interrupted)
 	return OUTCOME_ERROR;
 }
 
+/* While a statement waits long, says every few seconds who it waits for. */
+static void
+log_still_waiting(Runner *r, int64_t waited_ms, int64_t *last_ms)
+{
+	StrBuf sb = {0};
+
+	if (waited_ms < DEFAULT_PROGRESS_INTERVAL_MS || waited_ms - *last_ms < DEFAULT_PROGRESS_INTERVAL_MS ||
+		r->watcher == NULL || r->watcher->seen.count == 0)
+		return;
+	*last_ms = waited_ms;
+	strbuf_appendf(&sb, "[%d/%d] %s: waiting %llds", r->index, r->total, r->path ? r->path : "",
+				   (long long) (waited_ms / 1000));
+	for (size_t i = 0; i < r->watcher->seen.count; i++) {
+		char *d = blocker_describe(&r->watcher->seen.items[i]);
+
+		strbuf_appendf(&sb, "%s%s", i ? ", " : " … blocked by ", d);
+		free(d);
+	}
+	if (r->watcher->queued > 0)
+		strbuf_appendf(&sb, "; %d session%s queued behind it", r->watcher->queued,
+					   r->watcher->queued == 1 ? "" : "s");
+	log_info("%s", sb.data);
+	strbuf_free(&sb);
+}
+
 void
 attempt_run_statement(Runner *r, const char *sql, StatementRun *run)
 {
 	bool watching = r->watcher != NULL, watchdog = false, cancelled = false;
-	int64_t start = attempt_now_ms();
+	int64_t start = attempt_now_ms(), last_progress = 0;
 	int rc;
 
 	memset(run, 0, sizeof *run);
@@ -151,6 +176,7 @@ attempt_run_statement(Runner *r, const char *sql, StatementRun *run)
 			log_warn("the watcher stopped: blockers and the lock queue are no longer sampled");
 			watching = false;
 		}
+		log_still_waiting(r, attempt_now_ms() - start, &last_progress);
 		if (fire) {
 			run->watchdog_reason = watcher_reason(r->watcher);
 			log_warn("watchdog: %s: cancelling the migration's statement", run->watchdog_reason);
@@ -381,6 +407,7 @@ attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report)
 	int64_t started = attempt_now_ms(), spent = 0;
 	ApplyStatus status = APPLY_GAVE_UP;
 
+	r->path = m->path;
 	for (int n = 1;; n++) {
 		int64_t lt = retry_lock_timeout(&r->schedule, n), sleep_ms = 0;
 		StatementRun run;

@@ -62,6 +62,7 @@ typedef struct Runner {
 	volatile const int *interrupted;
 	int index;               /* 1-based position of the migration, for progress */
 	int total;
+	const char *path;        /* the migration being applied, for progress */
 } Runner;
 
 /* Applies a transactional migration; fills report (the migration's object). */

@@ -71,6 +71,8 @@
 #define DEFAULT_MAX_QUEUED 5
 /* Watchdog: or when the oldest queued session has waited this long. */
 #define DEFAULT_MAX_QUEUE_WAIT_MS 500
+/* While a statement waits longer than this, who it waits for is printed this often. */
+#define DEFAULT_PROGRESS_INTERVAL_MS 5000
 /* How often the watcher samples pg_locks while an attempt waits. */
 #define DEFAULT_WATCH_INTERVAL_MS 50
 /*

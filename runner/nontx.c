@@ -282,6 +282,7 @@ nontx_apply(Runner *r, const Migration *m, cJSON *report)
 	ApplyStatus status = APPLY_APPLIED;
 	PgError err = {0};
 
+	r->path = m->path;
 	cJSON_AddBoolToObject(report, "transactional", false);
 	cJSON_AddNumberToObject(report, "resumed_at_statement", first);
 	if (first > 0)

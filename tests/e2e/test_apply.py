@@ -548,3 +548,18 @@ def test_sigterm_during_a_wait_rolls_back_reports_and_releases(db, run, write_mi
     r = run("apply", "--db", db, d, *NO_GATE)
     assert r.returncode == 0, r.stderr
     assert time.monotonic() - t0 < 5
+
+
+@pytest.mark.slow
+def test_long_wait_says_who_it_waits_for(db, run, write_migrations):
+    setup_accounts(db)
+    d = write_migrations({"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"})
+    blocker = ActiveBlocker(db, "SELECT * FROM accounts", app="nightly-report")
+    try:
+        r = run("apply", "--db", db, d, "--lock-timeout", "6s", "--max-attempts", "1",
+                "--max-queue-wait", "1min", *NO_GATE, *NO_PRECHECK)
+    finally:
+        blocker.release()
+    assert r.returncode == 3, r.stderr
+    assert f"0001_email.sql: waiting 5s … blocked by pid {blocker.pid} (active" in r.stderr
+    assert "app=nightly-report" in r.stderr
