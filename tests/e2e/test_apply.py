@@ -563,3 +563,25 @@ def test_long_wait_says_who_it_waits_for(db, run, write_migrations):
     assert r.returncode == 3, r.stderr
     assert f"0001_email.sql: waiting 5s … blocked by pid {blocker.pid} (active" in r.stderr
     assert "app=nightly-report" in r.stderr
+
+
+def test_connection_lost_mid_migration_exits_4(db, write_migrations, migsafe_bin, tmp_path):
+    setup_accounts(db)
+    d = write_migrations({"0001_slow.sql": ("ALTER TABLE accounts ADD COLUMN x int;\n"
+                                            "SELECT pg_sleep(30);\n")})
+    report = tmp_path / "r.json"
+    p = popen_apply(migsafe_bin, db, d, *NO_GATE, report=report)
+    pid = wait_for(lambda: [pid for pid, _, s, q in runner_backends(db)
+                            if s == "active" and "pg_sleep" in (q or "")], what="the runner in pg_sleep")[0]
+    query(db, "SELECT pg_terminate_backend(%s)", (pid,))
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 4, err
+    assert not column_exists(db, "accounts", "x")
+    assert load_report(report)["migrations"][0]["status"] == "failed"
+
+
+def test_unreachable_database_exits_4_without_password(run, write_migrations):
+    d = write_migrations({"0001_a.sql": "CREATE TABLE a (id int);\n"})
+    r = run("apply", "--db", "postgresql://u:topsecret@127.0.0.1:1/x", d, *NO_GATE)
+    assert r.returncode == 4
+    assert "topsecret" not in r.stderr and "topsecret" not in r.stdout
