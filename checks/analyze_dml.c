@@ -3,7 +3,8 @@
  * INSERT (incl. ON CONFLICT), UPDATE, DELETE, MERGE, COPY, EXPLAIN.
  *
  * Besides the relations a query names, PostgreSQL locks relations people
- * forget: the tables behind a view, the partitions of a partitioned table,
+ * forget: the tables behind a view, the partitions of a partitioned table
+ * (and the parents of a partition written directly),
  * the sequence a serial default advances, the referenced table of a foreign
  * key checked on INSERT / UPDATE, and the referencing tables an UPDATE or
  * DELETE of a key checks or cascades to. Row counts are not known statically,
@@ -50,6 +51,21 @@ lock_read(QueryWalk *qw, const char *rel, LockMode mode, bool inh, int depth)
 		return;
 	for (size_t i = 0; i < r->reads.count; i++)
 		lock_read(qw, r->reads.items[i], mode, true, depth + 1);
+}
+
+/*
+ * Writing a partition directly checks its partition constraint, which opens
+ * every ancestor with ACCESS SHARE.
+ */
+static void
+lock_partition_ancestors(QueryWalk *qw, const char *table)
+{
+	CatRelation *r = catalog_find(qw->ctx->catalog, table);
+
+	for (int depth = 0; r && r->partition && r->parent && depth < MAX_DEPTH; depth++) {
+		analyze_lock(qw->ctx, qw->a, r->parent, LOCK_ACCESS_SHARE, false);
+		r = catalog_find(qw->ctx->catalog, r->parent);
+	}
 }
 
 /* A RangeVar in a query; NULL result when it names a WITH query. */
@@ -375,6 +391,7 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 	/* rows are routed to any partition (each may be locked); inheritance children are not written */
 	target = catalog_find(qw->ctx->catalog, table);
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, target && target->kind == CAT_PARTITIONED, 0);
+	lock_partition_ancestors(qw, table);
 	if (pgnode_list(body, "cols"))
 		target_names(pgnode_list(body, "cols"), &given);
 	else
@@ -401,6 +418,7 @@ walk_update(QueryWalk *qw, const cJSON *body)
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
+	lock_partition_ancestors(qw, table);
 	target_names(pgnode_list(body, "targetList"), &changed);
 	foreign_key_checks(qw, table, &changed);
 	foreign_key_actions(qw, table, &changed, false, 0);
@@ -451,6 +469,7 @@ walk_merge(QueryWalk *qw, const cJSON *body)
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
+	lock_partition_ancestors(qw, table);
 	walk_from_item(qw, cJSON_GetObjectItemCaseSensitive(body, "sourceRelation"), &none);
 	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "joinCondition"));
 	cJSON_ArrayForEach(when, pgnode_list(body, "mergeWhenClauses")) {
@@ -591,6 +610,7 @@ analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 
 		analyze_set_kind(a, "COPY FROM");
 		lock_read(&qw, table, LOCK_ROW_EXCLUSIVE, target && target->kind == CAT_PARTITIONED, 0);
+		lock_partition_ancestors(&qw, table);
 		cJSON_ArrayForEach(col, pgnode_list(body, "attlist")) {
 			if (pgnode_sval(col))
 				strlist_add(&given, pgnode_sval(col));

@@ -5,7 +5,8 @@
 --                                 routed to one partition) and may not show
 --   -- block: <relation> <MODE>   cannot run in a transaction block: observed
 --                                 from a second session while it waits behind
---                                 a lock in MODE held on relation
+--                                 a lock in MODE held on relation (SELECT: the
+--                                 ACCESS SHARE lock of a read)
 --   -- copy: <text>               the data COPY ... FROM STDIN reads (\t, \n)
 --   -- storage-swap               TRUNCATE: a new relfilenode without a rewrite
 
@@ -568,3 +569,77 @@ CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';
 CREATE SCHEMA extra;
 -- case: no-lock
 CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+-- case: drop
+DROP TABLE audit_log;
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN referrer int REFERENCES accounts (id);
+-- case: alter-table
+ALTER TABLE accounts ALTER COLUMN id DROP DEFAULT;
+-- case: alter-table
+ALTER TABLE orders RENAME TO purchases;
+-- case: alter-table
+ALTER TABLE orders ALTER COLUMN invoice SET DEFAULT nextval('invoice_no');
+-- case: partitions
+ALTER TABLE events ALTER COLUMN payload SET NOT NULL;
+-- case: partitions
+ALTER TABLE events ADD CONSTRAINT events_id_positive CHECK (id > 0);
+-- case: partitions
+ALTER TABLE events DROP COLUMN payload;
+-- case: partitions
+ALTER TABLE events ENABLE TRIGGER ALL;
+-- case: partitions
+ALTER TABLE events OWNER TO lt_owner;
+-- case: partitions
+ALTER TABLE events ALTER COLUMN payload SET STORAGE EXTERNAL;
+-- case: partitions
+ALTER TABLE events ALTER COLUMN payload SET (n_distinct = 5);
+-- case: partitions
+ALTER TABLE events REPLICA IDENTITY FULL;
+-- case: partitions
+LOCK TABLE events_2024 IN SHARE MODE;
+-- case: partitions
+SELECT * FROM events FOR UPDATE;
+-- case: partitions
+INSERT INTO events_2024 VALUES (2000, '2024-02-02', 'direct');
+-- case: partitions
+ALTER TABLE events SET TABLESPACE pg_default;
+-- case: alter-table
+ALTER TABLE notes ALTER COLUMN body TYPE varchar(10);
+-- case: alter-table
+ALTER TABLE notes RENAME COLUMN body TO content;
+-- case: truncate
+-- storage-swap
+TRUNCATE notes;
+-- case: insert
+INSERT INTO tags VALUES ('white', 'w') RETURNING *;
+-- case: update
+UPDATE items SET qty = 0 WHERE order_id IN (SELECT id FROM orders WHERE total > 100);
+-- case: create-table
+CREATE TABLE t_seq_copy AS SELECT nextval('invoice_no') AS n;
+-- case: create-table
+CREATE TABLE t_default (id bigint DEFAULT nextval('invoice_no'));
+-- case: comment
+COMMENT ON COLUMN account_names.status IS 'view column';
+-- case: grant
+GRANT SELECT ON account_names, order_stats TO lt_reader;
+-- case: sequences
+ALTER SEQUENCE invoice_no OWNED BY NONE;
+-- case: reindex
+-- block: app.settings ROW EXCLUSIVE
+REINDEX SCHEMA app;
+-- case: analyze
+ANALYZE;
+-- case: vacuum
+-- block: public.order_stats SELECT
+VACUUM FULL order_stats;
+-- case: cluster
+CLUSTER order_stats USING order_stats_account_idx;
+-- case: partitions
+UPDATE events_2024 SET payload = 'u';
+-- case: partitions
+DELETE FROM events_2024 WHERE id = 3;
+-- case: partitions
+-- copy: 3000\t2024-03-03\tc\n
+COPY events_2024 FROM STDIN;
+-- case: partitions
+SELECT * FROM events_2024;
