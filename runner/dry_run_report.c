@@ -355,6 +355,12 @@ append_observed(StrBuf *sb, const cJSON *so)
 				strbuf_appendf(sb, " %s", x->valuestring);
 			strbuf_append(sb, "\n");
 		}
+		if (cJSON_GetArraySize(cJSON_GetObjectItem(obs, "absent")) > 0) {
+			strbuf_append(sb, "      predicted on relations that do not exist here:");
+			cJSON_ArrayForEach(x, cJSON_GetObjectItem(obs, "absent"))
+				strbuf_appendf(sb, " %s", x->valuestring);
+			strbuf_append(sb, "\n");
+		}
 		if (cJSON_GetArraySize(cJSON_GetObjectItem(obs, "unexercised")) > 0) {
 			strbuf_append(sb, "      predicted per-row lock not taken (no row was checked here):");
 			cJSON_ArrayForEach(x, cJSON_GetObjectItem(obs, "unexercised"))

@@ -398,12 +398,16 @@ observed_mode(const TraceResult *out, const char *relation)
 }
 
 /*
- * Modes a statement takes only per row it processes: RowShareLock on a
+ * Modes a statement may take only per row it processes: RowShareLock on a
  * referenced table comes from the foreign key check (SELECT ... FOR KEY
- * SHARE) run for each inserted or updated row. With no row, no lock: on a
- * small or empty database the prediction may be right and still unseen.
+ * SHARE) run for each inserted or updated row, RowExclusiveLock on a
+ * referencing table from ON DELETE/UPDATE CASCADE or SET NULL run for each
+ * deleted or updated row. With no row, no lock: on a small or empty
+ * database the prediction may be right and still unseen. (A DML
+ * statement's own target always shows its RowExclusiveLock: it is taken
+ * when the statement is parsed.)
  */
-static const LockMode row_dependent_modes[] = {LOCK_ROW_SHARE};
+static const LockMode row_dependent_modes[] = {LOCK_ROW_SHARE, LOCK_ROW_EXCLUSIVE};
 
 static bool
 mode_row_dependent(LockMode m)
@@ -435,7 +439,9 @@ modes_held(const LockSnapshot *s, int64_t oid)
  * counts as observed and is listed in already_held. A predicted per-row
  * mode that was not taken, with nothing stronger observed instead, is
  * listed in unexercised rather than called a mismatch. Relations the
- * statement created are compared only when predicted.
+ * statement created are not compared (no other session can see them
+ * before commit), and predicted relations that do not exist at all are
+ * listed in absent (IF EXISTS on nothing, a temporary or CTE name).
  */
 static void
 compare_with_prediction(const Statement *st, const RelSnapshot *before, const RelSnapshot *after,
@@ -450,11 +456,15 @@ compare_with_prediction(const Statement *st, const RelSnapshot *before, const Re
 		const RelInfo *ri = rel_find_name(before, rel);
 
 		strlist_add_unique(&seen, rel);
-		if (ri == NULL)
-			ri = rel_find_name(after, rel);
-		if (ri && !relkind_table_like(ri->relkind))
+		if (ri == NULL) {
+			/* created now (no other session sees it before commit), or no such relation */
+			if (rel_find_name(after, rel) == NULL)
+				strlist_add_unique(&out->absent, rel);
 			continue;
-		if (obs != pred && ri && lock_held(held_before, ri->oid, pred) &&
+		}
+		if (!relkind_table_like(ri->relkind))
+			continue;
+		if (obs != pred && lock_held(held_before, ri->oid, pred) &&
 			lockmode_strongest(obs, pred) == pred) {
 			strlist_add_unique(&out->already_held, rel);
 			obs = pred;
@@ -464,7 +474,7 @@ compare_with_prediction(const Statement *st, const RelSnapshot *before, const Re
 			continue;
 		}
 		if (obs != pred)
-			result_add_mismatch(out, rel, pred, obs, ri ? modes_held(held_before, ri->oid) : 0);
+			result_add_mismatch(out, rel, pred, obs, modes_held(held_before, ri->oid));
 	}
 	for (size_t i = 0; i < out->nlocks; i++) {
 		const TraceLock *l = &out->locks[i];
@@ -827,6 +837,10 @@ trace_result_json(const TraceResult *r)
 	for (size_t i = 0; i < r->unexercised.count; i++)
 		cJSON_AddItemToArray(held, cJSON_CreateString(r->unexercised.items[i]));
 	cJSON_AddItemToObject(o, "unexercised", held);
+	held = cJSON_CreateArray();
+	for (size_t i = 0; i < r->absent.count; i++)
+		cJSON_AddItemToArray(held, cJSON_CreateString(r->absent.items[i]));
+	cJSON_AddItemToObject(o, "absent", held);
 	for (size_t i = 0; i < r->ntables; i++) {
 		const TraceTable *tt = &r->tables[i];
 		cJSON *t = cJSON_CreateObject();
@@ -884,6 +898,7 @@ trace_result_free(TraceResult *r)
 	free(r->mismatches);
 	strlist_free(&r->already_held);
 	strlist_free(&r->unexercised);
+	strlist_free(&r->absent);
 	pgsql_error_free(&r->err);
 	cJSON_Delete(r->blockers);
 	free(r->reason);

@@ -64,6 +64,7 @@ typedef struct TraceResult {
 	size_t ntables, tables_cap;
 	StrList already_held;    /* predicted locks the transaction already held before it */
 	StrList unexercised;     /* predicted per-row locks (FK checks) not taken: no row checked */
+	StrList absent;          /* predicted relations that exist neither before nor after */
 	TraceMismatch *mismatches;
 	size_t nmismatches, mismatches_cap;
 	PgError err;             /* TRACE_FAILED */
