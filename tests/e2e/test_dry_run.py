@@ -449,3 +449,15 @@ def test_renames_and_per_row_foreign_key_locks_are_compared_fairly(run, write_mi
         {(lk["relation"], lk["mode"]) for lk in a_row["observed"]["locks"]}
     assert a_row["observed"]["unexercised"] == []
     assert a_row["mismatch"] is False
+
+
+def test_a_prediction_on_a_relation_that_does_not_exist_is_not_a_mismatch(run, db, write_migrations):
+    d = write_migrations({"0001_drop.sql": "DROP TABLE IF EXISTS nothing_here;\n"})
+    res = run("dry-run", "--db", db, "--format", "json", d)
+    assert res.returncode == 0, res.stderr
+    st = json.loads(res.stdout)["migrations"][0]["statements"][0]
+    assert ("public.nothing_here", "AccessExclusiveLock") in \
+        {(lk["relation"], lk["mode"]) for lk in st["locks"]}
+    assert st["observed"]["locks"] == []
+    assert st["observed"]["absent"] == ["public.nothing_here"]
+    assert st["mismatch"] is False
