@@ -368,10 +368,12 @@ analyze_migration(AnalyzeContext *ctx, Migration *m)
 		if (st->analysis.known)
 			continue;
 		if (st->analysis.nlocks > 0)
-			message = xasprintf("migsafe does not know which locks %s takes; assuming %s on %s%s",
-								st->analysis.kind, lockmode_name(LOCK_ACCESS_EXCLUSIVE),
+			message = xasprintf("migsafe does not know which locks %s takes; assuming %s on %s%s, "
+								"which blocks %s",
+								st->analysis.kind, lockmode_name(analysis_strongest(&st->analysis)),
 								st->analysis.locks[0].relation,
-								st->analysis.nlocks > 1 ? " and the other relations it names" : "");
+								st->analysis.nlocks > 1 ? " and the other relations it names" : "",
+								lockmode_blocks(analysis_strongest(&st->analysis)));
 		else
 			message = xasprintf("migsafe does not know which locks %s takes; it may block reads, "
 								"writes and DDL on whatever it touches", st->analysis.kind);

@@ -54,6 +54,7 @@ static void refine_cluster_on(AlterState *st, const cJSON *cmd, LockMode *mode);
 static void refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode);
 static void refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode);
 static void refine_set_access_method(AlterState *st, const cJSON *cmd, LockMode *mode);
+static void refine_column_default(AlterState *st, const cJSON *cmd, LockMode *mode);
 
 #define AE LOCK_ACCESS_EXCLUSIVE
 #define SRE LOCK_SHARE_ROW_EXCLUSIVE
@@ -63,7 +64,7 @@ static const AlterFacts alter_facts[] = {
 	{"AT_AddColumn", AE, true, false, refine_add_column},
 	{"AT_AddColumnRecurse", AE, true, false, refine_add_column},
 	{"AT_AddColumnToView", AE, false, false, NULL},
-	{"AT_ColumnDefault", AE, true, false, NULL},
+	{"AT_ColumnDefault", AE, true, false, refine_column_default},
 	{"AT_CookedColumnDefault", AE, true, false, NULL},
 	{"AT_DropNotNull", AE, true, false, NULL},
 	{"AT_SetNotNull", AE, true, false, refine_set_not_null},
@@ -218,6 +219,17 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 			}
 		}
 	}
+}
+
+/* SET / DROP DEFAULT: later inserts draw from the new default's sequence, if any. */
+static void
+refine_column_default(AlterState *st, const cJSON *cmd, LockMode *mode)
+{
+	CatColumn *col = catalog_column_find(st->rel, pgnode_str(cmd, "name"));
+
+	(void) mode;
+	if (col)
+		analyze_column_default(st->ctx, col, cJSON_GetObjectItemCaseSensitive(cmd, "def"));
 }
 
 static void

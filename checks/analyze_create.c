@@ -126,20 +126,20 @@ owned_sequence_name(const char *table, const char *column)
 	return xasprintf("%.*s.%s_%s_seq", (int) (dot - table), table, dot + 1, column);
 }
 
-/* A DEFAULT nextval('seq') names the sequence inserts draw from. */
-static void
-default_sequence(AnalyzeContext *ctx, CatColumn *col, const cJSON *expr)
+void
+analyze_column_default(AnalyzeContext *ctx, CatColumn *col, const cJSON *expr)
 {
-	const cJSON *call = pgnode_as(expr, "FuncCall");
+	const cJSON *cast = pgnode_as(expr, "TypeCast");
+	const cJSON *call = pgnode_as(cast ? cJSON_GetObjectItemCaseSensitive(cast, "arg") : expr, "FuncCall");
 	const cJSON *args = pgnode_list(call, "args");
 	const char *seq = pgnode_const_str(cJSON_GetArrayItem(args, 0));
 	const char *fname = pgnode_last_name(pgnode_list(call, "funcname"));
 	const char *dot;
 
-	col->has_default = true;
+	free(col->sequence);
+	col->sequence = NULL;
 	if (seq == NULL || fname == NULL || strcmp(fname, "nextval") != 0)
 		return;
-	free(col->sequence);
 	dot = strchr(seq, '.');
 	if (dot) {
 		char *schema = xstrndup(seq, (size_t) (dot - seq));
@@ -173,7 +173,6 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 	}
 	col = catalog_column_add(rel, colname, &type);
 	cattype_free(&type);
-	col->has_default = owns_sequence;
 	cJSON_ArrayForEach(c, pgnode_list(coldef, "constraints")) {
 		const cJSON *con = pgnode_as(c, "Constraint");
 		const char *contype = pgnode_str(con, "contype");
@@ -187,10 +186,8 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 			owns_sequence = true;
 		else if (strcmp(contype, "CONSTR_PRIMARY") == 0)
 			strlist_add_unique(&rel->pkey, colname);
-		else if (strcmp(contype, "CONSTR_GENERATED") == 0)
-			col->has_default = true;
 		else if (strcmp(contype, "CONSTR_DEFAULT") == 0)
-			default_sequence(ctx, col, cJSON_GetObjectItemCaseSensitive(con, "raw_expr"));
+			analyze_column_default(ctx, col, cJSON_GetObjectItemCaseSensitive(con, "raw_expr"));
 	}
 	if (owns_sequence) {
 		char *seq = owned_sequence_name(rel->name, colname);
@@ -200,7 +197,6 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 		col = catalog_column_find(rel, colname);
 		free(col->sequence);
 		col->sequence = xstrdup(seq);
-		col->has_default = true;
 		free(seq);
 	}
 }

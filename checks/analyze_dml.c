@@ -376,6 +376,34 @@ insert_implicit_columns(QueryWalk *qw, const char *table, const cJSON *select, S
 	}
 }
 
+/* Drops from given the listed columns some VALUES row sets to DEFAULT. */
+static void
+explicit_defaults(const cJSON *cols, const cJSON *select, StrList *given)
+{
+	const cJSON *row;
+
+	cJSON_ArrayForEach(row, pgnode_list(select, "valuesLists")) {
+		const cJSON *items = pgnode_list(pgnode_as(row, "List"), "items");
+		int i = 0;
+		const cJSON *value;
+
+		cJSON_ArrayForEach(value, items) {
+			const char *name = pgnode_str(pgnode_as(cJSON_GetArrayItem(cols, i), "ResTarget"), "name");
+
+			if (name && pgnode_as(value, "SetToDefault")) {
+				for (size_t j = 0; j < given->count; j++) {
+					if (strcmp(given->items[j], name) == 0) {
+						free(given->items[j]);
+						given->items[j] = given->items[--given->count];
+						break;
+					}
+				}
+			}
+			i++;
+		}
+	}
+}
+
 static void
 walk_insert(QueryWalk *qw, const cJSON *body)
 {
@@ -392,10 +420,12 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 	target = catalog_find(qw->ctx->catalog, table);
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, target && target->kind == CAT_PARTITIONED, 0);
 	lock_partition_ancestors(qw, table);
-	if (pgnode_list(body, "cols"))
+	if (pgnode_list(body, "cols")) {
 		target_names(pgnode_list(body, "cols"), &given);
-	else
+		explicit_defaults(pgnode_list(body, "cols"), select, &given);
+	} else {
 		insert_implicit_columns(qw, table, select, &given);
+	}
 	default_sequences(qw, table, &given);
 	foreign_key_checks(qw, table, NULL);
 	if (select)

@@ -76,6 +76,11 @@ void analyze_define_constraint(AnalyzeContext *ctx, CatRelation *rel, const char
 							   const cJSON *con, Analysis *a);
 /* The column of a "col IS NOT NULL" expression, or NULL. */
 const char *analyze_not_null_column(const cJSON *expr);
+/*
+ * A column default: DEFAULT nextval('seq') names the sequence inserts that
+ * leave the column out draw from; any other default (or none) names none.
+ */
+void analyze_column_default(AnalyzeContext *ctx, CatColumn *col, const cJSON *expr);
 /* Records a FOREIGN KEY constraint body on table and locks the referenced table. */
 void analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *con,
 								const char *column, Analysis *a);

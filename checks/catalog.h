@@ -35,7 +35,6 @@ typedef struct CatColumn {
 	char *name;
 	CatType type;
 	char *sequence;      /* serial / identity sequence it draws from, or NULL */
-	bool has_default;
 } CatColumn;
 
 typedef struct CatRelation {

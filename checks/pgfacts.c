@@ -26,14 +26,6 @@ pgfacts_has(int pg_version, PgFact fact)
 	return pg_version >= fact_since[fact];
 }
 
-int
-pgfacts_since(PgFact fact)
-{
-	if (fact < 0 || fact >= PGFACT_COUNT)
-		return 0;
-	return fact_since[fact];
-}
-
 /*
  * Functions commonly used in column defaults that are not volatile, so a
  * default calling them is evaluated once and stored (no rewrite, PG >= 11).

@@ -37,9 +37,6 @@ typedef enum PgFact {
 /* True when PostgreSQL major version pg_version has the fact. */
 bool pgfacts_has(int pg_version, PgFact fact);
 
-/* The first major version with the fact. */
-int pgfacts_since(PgFact fact);
-
 /*
  * True when a default calling function fname makes ADD COLUMN rewrite the
  * table. Unknown functions count as volatile (PostgreSQL's own default).

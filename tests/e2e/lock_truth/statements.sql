@@ -643,3 +643,11 @@ DELETE FROM events_2024 WHERE id = 3;
 COPY events_2024 FROM STDIN;
 -- case: partitions
 SELECT * FROM events_2024;
+-- case: sequences
+ALTER TABLE tags ALTER COLUMN note SET DEFAULT nextval('invoice_no')::text;
+INSERT INTO tags (name) VALUES ('numbered');
+-- case: sequences
+ALTER TABLE accounts ALTER COLUMN id DROP DEFAULT;
+INSERT INTO accounts (id, email) VALUES (7000, 'nodefault@example.org');
+-- case: sequences
+INSERT INTO orders (account_id, total, invoice) VALUES (1, 2, DEFAULT);
