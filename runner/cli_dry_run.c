@@ -142,16 +142,46 @@ log_failure(const Migration *m, const Statement *st, const TraceResult *r)
 	}
 }
 
+/*
+ * The first statement before (i, k) that the dry-run skipped because it
+ * cannot run in a transaction, or NULL: a later failure may come from it
+ * (an index or enum value that apply would have created).
+ */
+static const Statement *
+skipped_before(const DryRun *d, size_t i, size_t k)
+{
+	for (size_t a = 0; a <= i; a++) {
+		const Migration *m = d->migrations.items[a];
+
+		for (size_t b = 0; b < m->nstmts && (a < i || b < k); b++)
+			if (d->done[a][b] && d->results[a][b].state == TRACE_NOT_RUN &&
+				!m->stmts[b].analysis.transactional)
+				return &m->stmts[b];
+	}
+	return NULL;
+}
+
 /* Records a failed statement and stops the dry-run. */
 static void
 fail_at(DryRun *d, size_t i, size_t k)
 {
 	const Migration *m = d->migrations.items[i];
+	const Statement *skipped;
 
 	d->stop = stop_for(&d->results[i][k]);
 	d->status[i] = "failed";
-	if (d->stop != STOP_SIGNAL)
-		log_failure(m, &m->stmts[k], &d->results[i][k]);
+	if (d->stop == STOP_SIGNAL)
+		return;
+	log_failure(m, &m->stmts[k], &d->results[i][k]);
+	if (d->stop == STOP_FAILED && (skipped = skipped_before(d, i, k)) != NULL)
+		log_warn("dry-run: the statement at line %d (%s) was not run because it cannot run in a "
+				 "transaction; this failure may come from its absence%s", skipped->line,
+				 skipped->analysis.kind ? skipped->analysis.kind : "?",
+				 d->throwaway ? " (--commit runs it for real on the throwaway server)" : "");
+	if (d->stop == STOP_FAILED && !d->throwaway)
+		log_info("dry-run: with --db every pending migration runs in one transaction; a statement "
+				 "that needs an earlier migration committed (e.g. a new enum value) fails here "
+				 "although apply would succeed");
 }
 
 /*
