@@ -89,23 +89,26 @@ invalid_indexes(Runner *r, const char *relation, StrList *quoted, StrList *bare)
 	return true;
 }
 
-/* Drops an invalid index concurrently and notes it in the report. */
-static void
-drop_invalid_index(Runner *r, const Migration *m, const char *quoted, cJSON *dropped)
+/*
+ * Drops an invalid index concurrently (under the session's lock_timeout:
+ * it waits for the same transactions the build did) and notes it in the
+ * report. False with err filled when it could not.
+ */
+static bool
+drop_invalid_index(Runner *r, const Migration *m, const char *quoted, cJSON *dropped, PgError *err)
 {
 	char *sql = xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", quoted);
-	PgError err = {0};
+	bool ok = pgsql_exec(r->conn, sql, err);
 
-	if (pgsql_exec(r->conn, sql, &err)) {
+	if (ok) {
 		log_info("[%d/%d] %s: dropped invalid index %s left by a failed concurrent build",
 				 r->index, r->total, m->path, quoted);
 		cJSON_AddItemToArray(dropped, cJSON_CreateString(quoted));
-	} else {
-		log_warn("[%d/%d] %s: cannot drop invalid index %s: %s", r->index, r->total, m->path,
-				 quoted, err.message);
-		pgsql_error_free(&err);
-	}
+	} else
+		log_warn("[%d/%d] %s: cannot drop invalid index %s yet: %s", r->index, r->total, m->path,
+				 quoted, err->message);
 	free(sql);
+	return ok;
 }
 
 /*
@@ -125,36 +128,48 @@ index_is_ours(const char *name, const char *ours)
 	return strncmp(name, ours, n) == 0 && strncmp(name + n, "_ccnew", 6) == 0;
 }
 
-/* Before an attempt: drops our leftovers, and lists the other invalid indexes. */
-static void
+/*
+ * Before an attempt: drops our leftovers, and lists the other invalid
+ * indexes. False with err filled when a leftover could not be dropped (the
+ * statement would then fail on it: the attempt ends there).
+ */
+static bool
 cleanup_before(Runner *r, const Migration *m, const char *relation, const char *ours,
-			   StrList *before, cJSON *dropped)
+			   StrList *before, cJSON *dropped, PgError *err)
 {
 	StrList quoted = {0}, bare = {0};
+	bool ok = true;
 
 	if (invalid_indexes(r, relation, &quoted, &bare)) {
-		for (size_t i = 0; i < quoted.count; i++) {
+		for (size_t i = 0; i < quoted.count && ok; i++) {
 			if (index_is_ours(bare.items[i], ours))
-				drop_invalid_index(r, m, quoted.items[i], dropped);
+				ok = drop_invalid_index(r, m, quoted.items[i], dropped, err);
 			else
 				strlist_add(before, quoted.items[i]);
 		}
 	}
 	strlist_free(&quoted);
 	strlist_free(&bare);
+	return ok;
 }
 
-/* After a failed attempt: drops the invalid indexes that it left. */
+/*
+ * After a failed attempt: drops the invalid indexes that it left. One that
+ * cannot be dropped now (its drop waits too) is dropped before the next
+ * attempt, which finds it by name.
+ */
 static void
 cleanup_after(Runner *r, const Migration *m, const char *relation, const StrList *before,
 			  cJSON *dropped)
 {
 	StrList quoted = {0};
+	PgError err = {0};
 
 	if (invalid_indexes(r, relation, &quoted, NULL))
 		for (size_t i = 0; i < quoted.count; i++)
-			if (!strlist_contains(before, quoted.items[i]))
-				drop_invalid_index(r, m, quoted.items[i], dropped);
+			if (!strlist_contains(before, quoted.items[i]) &&
+				!drop_invalid_index(r, m, quoted.items[i], dropped, &err))
+				pgsql_error_free(&err);
 	strlist_free(&quoted);
 }
 
@@ -190,7 +205,7 @@ nontx_statement(Runner *r, const Migration *m, int i, cJSON *report, cJSON *atte
 	ApplyStatus status = APPLY_GAVE_UP;
 
 	for (int n = 1;; n++) {
-		int64_t lt = retry_lock_timeout(&r->schedule, n), sleep_ms = 0;
+		int64_t lt = retry_lock_timeout(&r->schedule, n), sleep_ms = 0, t_attempt;
 		StrList before = {0};
 		StatementRun run;
 		cJSON *aj;
@@ -217,21 +232,23 @@ nontx_statement(Runner *r, const Migration *m, int i, cJSON *report, cJSON *atte
 			status = APPLY_INTERRUPTED;
 			break;
 		}
-		if (builds_index)
-			cleanup_before(r, m, relation, ours, &before, dropped);
 		memset(&run, 0, sizeof run);
+		t_attempt = attempt_now_ms();
+		if (r->watcher)
+			watcher_begin(r->watcher, pgsql_backend_pid(r->conn));
 		if (!attempt_set_timeout(r->conn, false, "lock_timeout", lt, &run.err) ||
 			!attempt_set_timeout(r->conn, false, "statement_timeout",
 								 r->schedule.statement_timeout_ms, &run.err))
 			run.outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
-		else {
-			if (r->watcher)
-				watcher_begin(r->watcher, pgsql_backend_pid(r->conn));
+		else if (builds_index &&
+				 !cleanup_before(r, m, relation, ours, &before, dropped, &run.err))
+			run.outcome = attempt_classify_error(&run.err);
+		else
 			attempt_run_statement(r, st->sql, &run);
-		}
 		if (run.outcome != OUTCOME_APPLIED && builds_index && pgsql_is_ok(r->conn))
 			cleanup_after(r, m, relation, &before, dropped);
 		strlist_free(&before);
+		run.ms = attempt_now_ms() - t_attempt;   /* cleanups included: they wait too */
 
 		aj = attempt_json(r, n, lt, i, &run);
 		spent += run.ms;

@@ -585,3 +585,31 @@ def test_unreachable_database_exits_4_without_password(run, write_migrations):
     r = run("apply", "--db", "postgresql://u:topsecret@127.0.0.1:1/x", d, *NO_GATE)
     assert r.returncode == 4
     assert "topsecret" not in r.stderr and "topsecret" not in r.stdout
+
+
+@pytest.mark.slow
+def test_concurrent_index_lock_timeout_drops_invalid_index_and_retries(db, write_migrations,
+                                                                       migsafe_bin, tmp_path):
+    """CREATE INDEX CONCURRENTLY commits its (invalid) index before it waits
+    for the writers; when that wait times out, the invalid index is dropped
+    before the next attempt, which succeeds once the writer is gone."""
+    query(db, "CREATE TABLE t (a int)")
+    d = write_migrations({"0001_idx.sql": "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n"})
+    report = tmp_path / "r.json"
+    writer = ActiveBlocker(db, "INSERT INTO t VALUES (1)")
+    p = popen_apply(migsafe_bin, db, d, "--max-attempts", "30", *NO_GATE, *NO_PRECHECK,
+                    report=report)
+    try:
+        wait_for(lambda: index_state(db, "t_a_idx") is False,
+                 what="the first build to leave an invalid index")
+        time.sleep(1.5)
+    finally:
+        writer.release()
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    m = load_report(report)["migrations"][0]
+    outcomes = [a["outcome"] for a in m["attempts"]]
+    assert outcomes[0] == "lock-timeout" and outcomes[-1] == "applied", outcomes
+    assert "public.t_a_idx" in m["invalid_indexes_dropped"]
+    assert "dropped invalid index public.t_a_idx" in err
+    assert index_state(db, "t_a_idx") is True
