@@ -8,7 +8,7 @@ packages=(
   libpq-dev libpg-query-dev libprotobuf-c-dev libcjson-dev libgit2-dev libcmocka-dev
   postgresql postgresql-contrib
   python3 python3-pytest python3-psycopg2 python3-jsonschema python3-yaml
-  clang libclang-rt-14-dev valgrind man-db shellcheck
+  clang libclang-rt-14-dev valgrind man-db shellcheck pre-commit
 )
 
 missing=()

@@ -466,6 +466,41 @@ def test_pre_commit_hook_passes_a_safe_staged_migration(pr_repo, bindir):
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+def pre_commit_try_repo(repo, bindir, tmp_path):
+    """The real pre-commit, with this repository's hook file published as a hook repository."""
+    hooks = tmp_path / "hooks-repo"
+    if not hooks.exists():
+        hooks.mkdir()
+        git(hooks, "init", "-q", "-b", "main")
+        shutil.copy(HOOKS, hooks / ".pre-commit-hooks.yaml")
+        git(hooks, "add", ".")
+        git(hooks, "commit", "-q", "-m", "hooks")
+    env = shell_env(bindir, {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+                             **{k: v for k, v in git_env(tmp_path).items() if k.startswith("GIT_")}})
+    return subprocess.run(["pre-commit", "try-repo", str(hooks), "migsafe-check"], cwd=repo,
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_pre_commit_runs_the_hook(pr_repo, bindir, tmp_path):
+    assert shutil.which("pre-commit"), "pre-commit missing: run ci/install-deps.sh"
+    git(pr_repo, "checkout", "-q", "main")
+    shutil.copy(EXAMPLES / UNSAFE_PR_FILE, pr_repo / "migrations" / UNSAFE_PR_FILE)
+    git(pr_repo, "add", f"migrations/{UNSAFE_PR_FILE}")
+    res = pre_commit_try_repo(pr_repo, bindir, tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "Failed" in res.stdout and "setting-not-null" in res.stdout
+    assert mentions(res.stdout, BASE_FILES) == set()     # only the staged file was checked
+
+    git(pr_repo, "reset", "-q")
+    (pr_repo / "migrations" / UNSAFE_PR_FILE).unlink()
+    safe = "0012_payments_status_check_safe.sql"
+    shutil.copy(EXAMPLES / safe, pr_repo / "migrations" / safe)
+    git(pr_repo, "add", f"migrations/{safe}")
+    res = pre_commit_try_repo(pr_repo, bindir, tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Passed" in res.stdout
+
+
 # ------------------------------------------------------- deploy script --
 
 TABLE_SQL = "CREATE TABLE deploy_t (id int);\n"
