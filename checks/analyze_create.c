@@ -447,3 +447,18 @@ analyze_alter_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	sequence_owned_by(ctx, seq, pgnode_list(body, "options"), a);
 	free(name);
 }
+
+/* CREATE FOREIGN TABLE: a CREATE TABLE whose relation has no local storage. */
+void
+analyze_create_foreign_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *base = cJSON_GetObjectItemCaseSensitive(body, "base");
+	char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(base, "relation"));
+	CatRelation *rel;
+
+	analyze_create_table(ctx, base, a);
+	rel = name ? catalog_find(ctx->catalog, name) : NULL;
+	if (rel)
+		rel->kind = CAT_FOREIGN;
+	free(name);
+}

@@ -620,3 +620,23 @@ analyze_alter_enum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	if (pgnode_str(body, "newVal") && !pgnode_str(body, "oldVal"))
 		a->transactional = pgfacts_has(ctx->pg_version, PGFACT_ENUM_ADD_VALUE_IN_TRANSACTION);
 }
+
+/*
+ * CREATE / ALTER PUBLICATION ... TABLE t: publication.c opens each listed
+ * table with SHARE UPDATE EXCLUSIVE; FOR ALL TABLES and TABLES IN SCHEMA
+ * lock no table.
+ */
+void
+analyze_publication(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, pgnode_list(body, "pubobjects")) {
+		const cJSON *spec = pgnode_as(item, "PublicationObjSpec");
+		const cJSON *table = cJSON_GetObjectItemCaseSensitive(spec, "pubtable");
+		char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(table, "relation"));
+
+		analyze_lock(ctx, a, rel, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
+		free(rel);
+	}
+}

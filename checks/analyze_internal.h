@@ -101,6 +101,8 @@ void analyze_grant(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_create_rule(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_create_statistics(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_alter_enum(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+void analyze_publication(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+void analyze_create_foreign_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 
 void analyze_select(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_insert(AnalyzeContext *ctx, const cJSON *body, Analysis *a);

@@ -651,3 +651,11 @@ ALTER TABLE accounts ALTER COLUMN id DROP DEFAULT;
 INSERT INTO accounts (id, email) VALUES (7000, 'nodefault@example.org');
 -- case: sequences
 INSERT INTO orders (account_id, total, invoice) VALUES (1, 2, DEFAULT);
+-- case: publication
+CREATE PUBLICATION lt_pub FOR TABLE accounts, orders;
+-- case: publication
+CREATE PUBLICATION lt_pub FOR ALL TABLES;
+-- case: publication
+CREATE PUBLICATION lt_pub FOR TABLES IN SCHEMA app;
+-- case: publication
+CREATE PUBLICATION lt_pub FOR TABLE events;
