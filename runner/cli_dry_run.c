@@ -14,6 +14,7 @@
  * With --since, migrations unchanged since the merge base are applied
  * first (untraced) and only the changed ones are traced.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +493,35 @@ fill_unreached(DryRun *d)
 	}
 }
 
+/* SIGHUP: recorded like SIGINT/SIGTERM, so the transaction is rolled back and the server removed. */
+static void
+dry_run_on_hangup(int sig)
+{
+	if (signals_received == 0)
+		signals_received = sig;
+	pgsql_cancel_from_signal();
+}
+
+/*
+ * SIGINT and SIGTERM as apply handles them; SIGHUP (the terminal went away)
+ * the same way; SIGPIPE ignored, so that a closed stdout or stderr (a pager
+ * quit early) makes writes fail instead of killing migsafe before it stops
+ * the throwaway server.
+ */
+static void
+dry_run_signals(void)
+{
+	struct sigaction sa;
+
+	signals_install();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = dry_run_on_hangup;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 /* Connects to the target, or starts the throwaway server. */
 static bool
 dry_run_connect(DryRun *d)
@@ -631,7 +661,7 @@ cli_dry_run(int argc, char **argv)
 		dry_run_free(&d);
 		return EXIT_USAGE;
 	}
-	signals_install();
+	dry_run_signals();
 	dry_run_alloc(&d);
 	if (!dry_run_connect(&d)) {
 		rc = signals_received ? signals_exit_code() : EXIT_DATABASE;

@@ -461,3 +461,20 @@ def test_a_prediction_on_a_relation_that_does_not_exist_is_not_a_mismatch(run, d
     assert st["observed"]["locks"] == []
     assert st["observed"]["absent"] == ["public.nothing_here"]
     assert st["mismatch"] is False
+
+
+@pytest.mark.slow
+def test_embedded_default_is_removed_when_stdout_is_closed_early(migsafe_bin):
+    """A pager quit early: writing the report hits a closed pipe (SIGPIPE)."""
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    read_end, write_end = os.pipe()
+    os.close(read_end)                                  # nobody will ever read the report
+    proc = subprocess.Popen([migsafe_bin, "dry-run", str(EXAMPLES)], stdout=write_end,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    os.close(write_end)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode not in (0, -signal.SIGPIPE), err
+    directory = cluster_dir_from(err)
+    assert not os.path.exists(directory)
+    assert processes_mentioning(directory) == []
