@@ -127,8 +127,8 @@ table_size(PgConn *conn, const Options *opts, SizeCache *c, const char *relation
 		"SELECT c.reltuples::bigint, pg_total_relation_size(c.oid), "
 		"pg_size_pretty(pg_total_relation_size(c.oid)) "
 		"FROM pg_class c WHERE c.oid = to_regclass($1)";
-	char *quoted = pgsql_quote_qualified(conn, relation);
-	const char *params[] = {quoted};
+	char *quoted;
+	const char *params[1];
 	PgError err = {0};
 	PgResult *r;
 	TableSize *t;
@@ -136,6 +136,8 @@ table_size(PgConn *conn, const Options *opts, SizeCache *c, const char *relation
 	for (size_t i = 0; i < c->count; i++)
 		if (strcmp(c->items[i].relation, relation) == 0)
 			return &c->items[i];
+	quoted = pgsql_quote_qualified(conn, relation);   /* after the cache: it leaked on hits */
+	params[0] = quoted;
 	r = pgsql_query(conn, sql, 1, params, &err);
 	free(quoted);
 	if (r == NULL) {
