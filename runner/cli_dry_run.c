@@ -26,10 +26,8 @@
 #include "history.h"
 #include "log.h"
 #include "options.h"
-#include "output.h"
 #include "pgtemp.h"
 #include "pipeline.h"
-#include "report.h"
 #include "signals.h"
 #include "trace.h"
 
