@@ -170,6 +170,7 @@ def predictions(migsafe_bin, tmp_path_factory):
             rewrites.update(s["rewrites"])
         return {"locks": locks, "rewrites": rewrites,
                 "transactional": all(s["transactional"] for s in stmts),
+                "known": all(s.get("known", True) for s in stmts),
                 "kinds": [s["kind"] for s in stmts]}
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -339,6 +340,7 @@ def test_lock_truth(case, predictions, shared_copy, template, fixture_relations)
         f"migsafe predicts: {json.dumps(dict(sorted(predicted.items())), indent=1)}\n"
         f"PostgreSQL took:  {json.dumps(dict(sorted(locks.items())), indent=1)}")
 
+    assert pred["known"], f"\n{case['sql']}migsafe reports an unknown lock for a statement it should know"
     assert pred["transactional"] == expect_transactional, (
         f"\n{case['sql']}migsafe says transactional={pred['transactional']}")
 

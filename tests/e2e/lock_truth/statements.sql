@@ -659,3 +659,25 @@ CREATE PUBLICATION lt_pub FOR ALL TABLES;
 CREATE PUBLICATION lt_pub FOR TABLES IN SCHEMA app;
 -- case: publication
 CREATE PUBLICATION lt_pub FOR TABLE events;
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN mood2 mood DEFAULT 'ok';
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN joined date DEFAULT CURRENT_DATE;
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN prefs jsonb DEFAULT '{}';
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN label text DEFAULT lower('X');
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN stamp timestamptz DEFAULT clock_timestamp();
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN dice int DEFAULT (random() * 10)::int;
+-- case: alter-table
+ALTER TABLE accounts ADD COLUMN nothing numeric DEFAULT NULL;
+-- case: alter-table
+ALTER TABLE orders ALTER COLUMN note TYPE varchar;
+-- case: alter-table
+ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(12,2);
+-- case: alter-table
+ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200) COLLATE "C";
+-- case: alter-table
+ALTER TABLE items ALTER COLUMN sku TYPE varchar(40) USING sku::varchar(40);
