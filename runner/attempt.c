@@ -384,6 +384,7 @@ attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, cons
 	e.duration_ms = attempt_now_ms() - started_ms;
 	e.attempts = n;
 	e.attempt_log = log_doc;
+	e.git_commit = r->git_commit;
 	if (!history_record(r->conn, r->history, &e, &run->err)) {
 		log_error("cannot record %s in the history table: %s", m->path, run->err.message);
 		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;

@@ -65,6 +65,7 @@ typedef struct Runner {
 	int index;               /* 1-based position of the migration, for progress */
 	int total;
 	const char *path;        /* the migration being applied, for progress */
+	const char *git_commit;  /* HEAD of the migrations' repository, for the history; or NULL */
 } Runner;
 
 /* Applies a transactional migration; fills report (the migration's object). */

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "defaults.h"
 #include "gate.h"
+#include "gitrepo.h"
 #include "history.h"
 #include "log.h"
 #include "options.h"
@@ -122,6 +123,7 @@ apply_pending(ApplyRun *ar, const bool *pending)
 	Runner r = {0};
 	int npending = 0, k = 0;
 	ApplyStatus worst = APPLY_APPLIED;
+	cJSON *git = NULL;
 
 	for (size_t i = 0; i < ar->migrations.count; i++)
 		npending += pending[i];
@@ -134,6 +136,12 @@ apply_pending(ApplyRun *ar, const bool *pending)
 	r.history = &ar->history;
 	r.interrupted = &signals_received;
 	r.total = npending;
+	/* The commit the files come from, for the history (else the CI's variables say). */
+	if (ar->opts.paths.count > 0 && strcmp(ar->opts.paths.items[0], "-") != 0) {
+		git = gitrepo_report_json(ar->opts.paths.items[0]);
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(git, "commit")))
+			r.git_commit = cJSON_GetObjectItemCaseSensitive(git, "commit")->valuestring;
+	}
 	retry_schedule_init(&r.schedule, &ar->opts);
 	r.watcher = watcher_new(options_conninfo(&ar->opts), &ar->opts);
 	if (r.watcher == NULL)
@@ -153,6 +161,7 @@ apply_pending(ApplyRun *ar, const bool *pending)
 		}
 	}
 	watcher_free(r.watcher);
+	cJSON_Delete(git);
 	return worst;
 }
 

@@ -17,7 +17,7 @@ static const char *const ci_job_vars[] = {
 	"CIRCLE_WORKFLOW_JOB_ID", "JENKINS_BUILD_ID",
 };
 
-/* Environment variables naming the deployed git commit. */
+/* Environment variables naming the deployed git commit, when the files are not in a repository. */
 static const char *const git_commit_vars[] = {
 	"MIGSAFE_GIT_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
 	"GIT_COMMIT",
@@ -189,6 +189,7 @@ history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgError *e
 	const char *params[] = {
 		e->m->version, e->m->name, e->m->checksum, e->status, done, duration, attempts, log_text,
 		first_env(ci_job_vars, sizeof ci_job_vars / sizeof ci_job_vars[0]),
+		e->git_commit ? e->git_commit :
 		first_env(git_commit_vars, sizeof git_commit_vars / sizeof git_commit_vars[0]),
 		MIGSAFE_VERSION,
 	};

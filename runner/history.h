@@ -62,6 +62,7 @@ typedef struct HistoryEntry {
 	int64_t duration_ms;
 	int attempts;
 	const cJSON *attempt_log;   /* the report's attempts array */
+	const char *git_commit;  /* the migrations' HEAD commit; NULL: from the CI environment */
 } HistoryEntry;
 
 /*

@@ -179,7 +179,7 @@ record_progress(Runner *r, const Migration *m, int done, int attempts, int64_t m
 				const cJSON *log_doc)
 {
 	HistoryEntry e = {m, (size_t) done == m->nstmts ? HISTORY_APPLIED : HISTORY_PARTIAL, done, ms,
-		attempts, log_doc};
+		attempts, log_doc, r->git_commit};
 	PgError err = {0};
 
 	if (history_record(r->conn, r->history, &e, &err))

@@ -522,8 +522,9 @@ def test_fail_on_never_lets_the_gate_pass(db, run, write_migrations):
     assert index_state(db, "big_v_idx") is True
 
 
-def test_sigterm_during_a_wait_rolls_back_reports_and_releases(db, run, write_migrations,
-                                                               migsafe_bin, tmp_path):
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_a_wait_rolls_back_reports_and_releases(db, run, write_migrations,
+                                                              migsafe_bin, tmp_path, sig, code):
     setup_accounts(db)
     d = write_migrations({"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"})
     report = tmp_path / "r.json"
@@ -534,12 +535,12 @@ def test_sigterm_during_a_wait_rolls_back_reports_and_releases(db, run, write_mi
         wait_for(lambda: any(w == "Lock" for _, w, _, _ in runner_backends(db)),
                  what="the runner to wait for its lock")
         t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
+        p.send_signal(sig)
         out, err = p.communicate(timeout=15)
         assert time.monotonic() - t0 < 5
     finally:
         blocker.release()
-    assert p.returncode == 143, err
+    assert p.returncode == code, err
     assert not column_exists(db, "accounts", "email")
     m = load_report(report)["migrations"][0]
     assert m["status"] == "failed" and m["attempts"][0]["sqlstate"] == "57014"
@@ -613,3 +614,16 @@ def test_concurrent_index_lock_timeout_drops_invalid_index_and_retries(db, write
     assert "public.t_a_idx" in m["invalid_indexes_dropped"]
     assert "dropped invalid index public.t_a_idx" in err
     assert index_state(db, "t_a_idx") is True
+
+
+def test_history_records_git_commit_and_ci_job(db, run, write_migrations, tmp_path):
+    d = write_migrations({"0001_a.sql": "CREATE TABLE a (id int);\n"})
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "m"], check=True)
+    head = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    r = run("apply", "--db", db, d, *NO_GATE, env={"MIGSAFE_CI_JOB": "job-42"})
+    assert r.returncode == 0, r.stderr
+    assert query(db, "SELECT git_commit, ci_job FROM migsafe.migrations") == [(head, "job-42")]
