@@ -64,13 +64,17 @@ def strongest(modes):
 
 
 def observed_per_table(stmt):
-    """The strongest lock per relation as observed, over the relations the prediction covers."""
+    """(predicted, observed): the strongest lock per existing table on each side. Relations the
+    statement created (nobody else sees them yet), and predictions the trace explains as
+    absent (no such relation) or unexercised (a per-row lock with no row), are left out."""
     obs = stmt["observed"]
-    predicted = {lk["relation"]: lk["mode"] for lk in stmt["locks"]}
+    created = {lk["relation"] for lk in obs["locks"] if lk["created"]}
+    skip = created | set(obs["absent"]) | set(obs["unexercised"])
+    predicted = {lk["relation"]: lk["mode"] for lk in stmt["locks"] if lk["relation"] not in skip}
     per = {}
     for lk in obs["locks"]:
         rel = lk["relation"]
-        if rel not in predicted and (lk["created"] or lk["relkind"] not in TABLE_LIKE):
+        if rel in skip or (rel not in predicted and lk["relkind"] not in TABLE_LIKE):
             continue
         per.setdefault(rel, []).append(lk["mode"])
     result = {rel: strongest(modes) for rel, modes in per.items()}
