@@ -164,8 +164,7 @@ def one_run(url, runner, index):
             out, err = proc.communicate(timeout=300)
             result["exit_status"] = proc.returncode
             result["runner_done"] = time.time() - blocker_end
-            if proc.returncode != 0:
-                result["runner_stderr"] = err.decode(errors="replace")[-2000:]
+            result["runner_stderr"] = err.decode(errors="replace")[-3000:]
         pgout = pgbench.communicate(timeout=DURATION + 120)[0].decode(errors="replace")
         result["pgbench_status"] = pgbench.returncode
         if pgbench.returncode != 0:
