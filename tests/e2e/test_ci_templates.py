@@ -146,9 +146,18 @@ def test_github_workflow_shape():
     assert set(jobs) >= {"check", "dry-run", "deploy"}
     for job in ("check", "dry-run"):
         assert "pull_request" in jobs[job]["if"]
-        checkout = jobs[job]["steps"][0]
-        assert checkout["uses"].startswith("actions/checkout@")
+        checkout = next(s for s in jobs[job]["steps"] if s.get("uses", "").startswith(
+            "actions/checkout@"))
         assert checkout["with"]["fetch-depth"] == 0          # --since needs the merge base
+    for name, job in jobs.items():
+        assert job["container"].startswith("debian:"), name  # the dependencies are Debian's
+        steps = job["steps"]
+        checkout = next(i for i, s in enumerate(steps) if "uses" in s)
+        # git in the container before checkout, or actions/checkout leaves no repository
+        assert any("install" in s.get("run", "") and " git" in s.get("run", "")
+                   for s in steps[:checkout]), name
+        install = github_step(name, "Install migsafe")["run"]
+        assert 'safe.directory "$GITHUB_WORKSPACE"' in install, name
     assert jobs["check"]["permissions"]["security-events"] == "write"
     assert jobs["deploy"]["if"] == "github.event_name == 'push'"
 
@@ -168,9 +177,8 @@ def test_github_workflow_shape():
 
     service = jobs["dry-run"]["services"]["postgres"]
     assert service["image"].startswith("postgres:")
-    assert "5432:5432" in service["ports"]
     url = jobs["dry-run"]["env"]["DATABASE_URL"]
-    assert url.startswith("postgres://") and "@localhost:5432/" in url
+    assert url.startswith("postgres://") and "@postgres:5432/" in url   # the service by name
     dry = github_step("dry-run", "Dry run against PostgreSQL")["run"]
     assert dry == f'migsafe dry-run {since} --format github "$MIGRATIONS_DIR"'
 
