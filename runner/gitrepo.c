@@ -82,6 +82,29 @@ search_start(const char *path)
 	return xstrndup(path, (size_t) (slash - path));
 }
 
+/*
+ * The work tree of the repository containing start when only its owner
+ * keeps it from opening (safe.directory), else NULL. A probe with owner
+ * validation briefly off, so the message can say what to do; the
+ * repository is still refused. The caller frees the result.
+ */
+static char *
+foreign_owner_workdir(const char *start)
+{
+	git_repository *repo = NULL;
+	char *workdir = NULL;
+
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	if (git_repository_open_ext(&repo, start, 0, NULL) == 0 && git_repository_workdir(repo)) {
+		workdir = xstrdup(git_repository_workdir(repo));
+		if (strlen(workdir) > 1 && workdir[strlen(workdir) - 1] == '/')
+			workdir[strlen(workdir) - 1] = '\0';
+	}
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
+	git_repository_free(repo);
+	return workdir;
+}
+
 GitRepo *
 gitrepo_open(const char *path, bool log_errors)
 {
@@ -94,13 +117,16 @@ gitrepo_open(const char *path, bool log_errors)
 
 	gitrepo_init_once();
 	rc = git_repository_open_ext(&repo, start, 0, NULL);
-	if (rc == GIT_EOWNER) {
-		report("%s: the git repository is owned by another user (%s); mark it safe with "
-			   "`git config --global --add safe.directory <path>`", start, git_last_message());
-		goto done;
-	}
 	if (rc != 0) {
-		report("%s: not inside a git repository (%s)", start, git_last_message());
+		char *foreign = foreign_owner_workdir(start);
+
+		if (foreign)
+			report("%s: the git repository %s belongs to another user, so git and libgit2 "
+				   "refuse it; if you trust it, mark it safe: "
+				   "`git config --global --add safe.directory %s`", start, foreign, foreign);
+		else
+			report("%s: not inside a git repository (%s)", start, git_last_message());
+		free(foreign);
 		goto done;
 	}
 	if (git_repository_is_bare(repo) || git_repository_workdir(repo) == NULL) {

@@ -192,9 +192,9 @@ since_apply(const Options *opts, MigrationList *l)
 	}
 	repo = gitrepo_open(start, true);
 	if (repo == NULL) {
-		log_error("--since %s: the migrations must be in a git repository: --since compares "
-				  "them with the history of HEAD and %s (run migsafe inside a clone, or drop "
-				  "--since)", opts->since, opts->since);
+		log_error("--since %s needs the git history of the migrations: it compares them with "
+				  "the merge base of HEAD and %s (run migsafe inside a clone, or drop --since)",
+				  opts->since, opts->since);
 		goto done;
 	}
 	if (!gitrepo_merge_base(repo, opts->since, base))

@@ -353,3 +353,21 @@ def test_repository_without_commits(run, tmp_path):
     res = run("check", "--since", "trunk", MIGRATIONS, cwd=r)
     assert res.returncode == 2
     assert "HEAD has no commit yet" in res.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving the repository to another user needs root")
+def test_repository_of_another_user_names_safe_directory(run, repo, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    res = run("check", "--since", "base", MIGRATIONS, cwd=repo, env={"HOME": str(home)})
+    assert res.returncode == 2
+    assert "belongs to another user" in res.stderr
+    assert f"safe.directory {repo}" in res.stderr
+
+    # once marked safe (git's own configuration), libgit2 opens it
+    subprocess.run(["git", "config", "--global", "--add", "safe.directory", str(repo)],
+                   env=dict(os.environ, HOME=str(home)), check=True)
+    res = run("check", "--format", "json", "--since", "base", MIGRATIONS, cwd=repo,
+              env={"HOME": str(home)})
+    assert {m["path"] for m in json.loads(res.stdout)["migrations"]} == {M1, M3}, res.stderr
