@@ -100,15 +100,6 @@ attempt_set_timeout(PgConn *conn, bool local, const char *name, int64_t ms, PgEr
 	return ok;
 }
 
-AttemptOutcome
-attempt_classify_error(const PgError *err)
-{
-	for (size_t i = 0; i < sizeof retryable_states / sizeof retryable_states[0]; i++)
-		if (strcmp(err->sqlstate, retryable_states[i].sqlstate) == 0)
-			return retryable_states[i].outcome;
-	return pgsql_error_is_connection(err) ? OUTCOME_CONNECTION : OUTCOME_ERROR;
-}
-
 /* Sorts a finished statement's result into an outcome. */
 static AttemptOutcome
 classify(const StatementRun *run, int rc, bool watchdog, bool interrupted)

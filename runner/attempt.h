@@ -49,8 +49,6 @@ typedef enum AttemptOutcome {
 } AttemptOutcome;
 
 const char *attempt_outcome_name(AttemptOutcome o);
-/* The outcome an error calls for: lock-timeout, deadlock, connection or error. */
-AttemptOutcome attempt_classify_error(const PgError *err);
 /* Lock timeouts, deadlocks and watchdog cancels are retried. */
 bool attempt_outcome_retryable(AttemptOutcome o);
 

@@ -90,23 +90,29 @@ invalid_indexes(Runner *r, const char *relation, StrList *quoted, StrList *bare)
 }
 
 /*
- * Drops an invalid index concurrently (under the session's lock_timeout:
- * it waits for the same transactions the build did) and notes it in the
- * report. False with err filled when it could not.
+ * Drops an invalid index concurrently, watched like a statement of the
+ * migration (it waits for the same transactions the build did, under the
+ * attempt's lock_timeout), and notes it in the report. False with run
+ * filled when it could not; `quiet` logs that only at debug level.
  */
 static bool
-drop_invalid_index(Runner *r, const Migration *m, const char *quoted, cJSON *dropped, PgError *err)
+drop_invalid_index(Runner *r, const Migration *m, const char *quoted, cJSON *dropped,
+				   StatementRun *run, bool quiet)
 {
 	char *sql = xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", quoted);
-	bool ok = pgsql_exec(r->conn, sql, err);
+	bool ok;
 
-	if (ok) {
+	attempt_run_statement(r, sql, run);
+	ok = run->outcome == OUTCOME_APPLIED;
+	if (ok)
 		log_info("[%d/%d] %s: dropped invalid index %s left by a failed concurrent build",
 				 r->index, r->total, m->path, quoted);
+	else
+		(quiet ? log_debug : log_warn)("[%d/%d] %s: cannot drop invalid index %s yet: %s",
+									   r->index, r->total, m->path, quoted,
+									   run->err.message ? run->err.message : "");
+	if (ok)
 		cJSON_AddItemToArray(dropped, cJSON_CreateString(quoted));
-	} else
-		log_warn("[%d/%d] %s: cannot drop invalid index %s yet: %s", r->index, r->total, m->path,
-				 quoted, err->message);
 	free(sql);
 	return ok;
 }
@@ -135,7 +141,7 @@ index_is_ours(const char *name, const char *ours)
  */
 static bool
 cleanup_before(Runner *r, const Migration *m, const char *relation, const char *ours,
-			   StrList *before, cJSON *dropped, PgError *err)
+			   StrList *before, cJSON *dropped, StatementRun *run)
 {
 	StrList quoted = {0}, bare = {0};
 	bool ok = true;
@@ -143,7 +149,7 @@ cleanup_before(Runner *r, const Migration *m, const char *relation, const char *
 	if (invalid_indexes(r, relation, &quoted, &bare)) {
 		for (size_t i = 0; i < quoted.count && ok; i++) {
 			if (index_is_ours(bare.items[i], ours))
-				ok = drop_invalid_index(r, m, quoted.items[i], dropped, err);
+				ok = drop_invalid_index(r, m, quoted.items[i], dropped, run, false);
 			else
 				strlist_add(before, quoted.items[i]);
 		}
@@ -163,13 +169,16 @@ cleanup_after(Runner *r, const Migration *m, const char *relation, const StrList
 			  cJSON *dropped)
 {
 	StrList quoted = {0};
-	PgError err = {0};
 
 	if (invalid_indexes(r, relation, &quoted, NULL))
-		for (size_t i = 0; i < quoted.count; i++)
-			if (!strlist_contains(before, quoted.items[i]) &&
-				!drop_invalid_index(r, m, quoted.items[i], dropped, &err))
-				pgsql_error_free(&err);
+		for (size_t i = 0; i < quoted.count; i++) {
+			StatementRun run;
+
+			if (strlist_contains(before, quoted.items[i]))
+				continue;
+			drop_invalid_index(r, m, quoted.items[i], dropped, &run, true);
+			attempt_run_free(&run);
+		}
 	strlist_free(&quoted);
 }
 
@@ -240,11 +249,10 @@ nontx_statement(Runner *r, const Migration *m, int i, cJSON *report, cJSON *atte
 			!attempt_set_timeout(r->conn, false, "statement_timeout",
 								 r->schedule.statement_timeout_ms, &run.err))
 			run.outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
-		else if (builds_index &&
-				 !cleanup_before(r, m, relation, ours, &before, dropped, &run.err))
-			run.outcome = attempt_classify_error(&run.err);
-		else
+		else if (!builds_index || cleanup_before(r, m, relation, ours, &before, dropped, &run)) {
+			attempt_run_free(&run);
 			attempt_run_statement(r, st->sql, &run);
+		}
 		if (run.outcome != OUTCOME_APPLIED && builds_index && pgsql_is_ok(r->conn))
 			cleanup_after(r, m, relation, &before, dropped);
 		strlist_free(&before);
