@@ -160,6 +160,10 @@ analyze_variable_set(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	const cJSON *arg;
 
 	(void) a;
+	if (kind && strcmp(kind, "VAR_RESET_ALL") == 0) {
+		search_path_reset(ctx);
+		return;
+	}
 	if (name == NULL || strcmp(name, "search_path") != 0)
 		return;
 	if (kind == NULL || strcmp(kind, "VAR_SET_VALUE") != 0) {
