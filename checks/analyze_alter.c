@@ -557,6 +557,7 @@ refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode)
 	seq = xasprintf("%.*s.%s_%s_seq", (int) (dot - st->table), st->table, dot + 1, col->name);
 	s = catalog_add(st->ctx->catalog, seq, CAT_SEQUENCE);
 	s->table = xstrdup(st->table);
+	strlist_add_unique(&st->a->creates, seq);
 	free(col->sequence);
 	col->sequence = seq;
 }

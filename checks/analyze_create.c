@@ -194,6 +194,7 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 		CatRelation *s = catalog_add(ctx->catalog, seq, CAT_SEQUENCE);
 
 		s->table = xstrdup(rel->name);
+		strlist_add_unique(&a->creates, seq);
 		col = catalog_column_find(rel, colname);
 		free(col->sequence);
 		col->sequence = xstrdup(seq);
