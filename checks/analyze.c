@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Starts an analysis with the default schema (public when empty) as the search_path. */
 AnalyzeContext *
 analyze_context_new(const char *default_schema, int pg_version)
 {
@@ -20,6 +21,7 @@ analyze_context_new(const char *default_schema, int pg_version)
 	return ctx;
 }
 
+/* Releases the context and its catalog. */
 void
 analyze_context_free(AnalyzeContext *ctx)
 {
@@ -31,6 +33,7 @@ analyze_context_free(AnalyzeContext *ctx)
 	free(ctx);
 }
 
+/* The PostgreSQL major version whose facts apply. */
 int
 analyze_context_pg_version(const AnalyzeContext *ctx)
 {
@@ -45,12 +48,14 @@ search_path_reset(AnalyzeContext *ctx)
 	strlist_add(&ctx->search_path, ctx->default_schema);
 }
 
+/* A new file starts with the default search_path; the catalog carries over. */
 void
 analyze_context_begin_migration(AnalyzeContext *ctx)
 {
 	search_path_reset(ctx);
 }
 
+/* Resolves a name the way PostgreSQL's search_path lookup would, with the catalog as the database. */
 char *
 analyze_qualify(const AnalyzeContext *ctx, const char *schema, const char *name)
 {
@@ -69,12 +74,14 @@ analyze_qualify(const AnalyzeContext *ctx, const char *schema, const char *name)
 					 name);
 }
 
+/* The qualified name of a RangeVar body. */
 char *
 analyze_rangevar(const AnalyzeContext *ctx, const cJSON *rv)
 {
 	return analyze_qualify(ctx, pgnode_str(rv, "schemaname"), pgnode_str(rv, "relname"));
 }
 
+/* The qualified relation of a name list, ignoring its last ndrop items. */
 char *
 analyze_name_list(const AnalyzeContext *ctx, const cJSON *names, int ndrop)
 {
@@ -88,6 +95,7 @@ analyze_name_list(const AnalyzeContext *ctx, const cJSON *names, int ndrop)
 	return analyze_qualify(ctx, NULL, pgnode_name_at(names, 0));
 }
 
+/* The schema part of "schema.name" (a copy). */
 char *
 analyze_schema_of(const char *qualified)
 {
@@ -96,6 +104,7 @@ analyze_schema_of(const char *qualified)
 	return dot ? xstrndup(qualified, (size_t) (dot - qualified)) : xstrdup(qualified);
 }
 
+/* Records a lock; partitions and children follow their parent when the statement recurses. */
 void
 analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, bool recurse)
 {
@@ -114,6 +123,7 @@ analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, b
 	}
 }
 
+/* Locks a RangeVar's relation, and its children unless the statement says ONLY. */
 char *
 analyze_lock_rangevar(AnalyzeContext *ctx, Analysis *a, const cJSON *rv, LockMode mode)
 {
@@ -123,6 +133,7 @@ analyze_lock_rangevar(AnalyzeContext *ctx, Analysis *a, const cJSON *rv, LockMod
 	return name;
 }
 
+/* Replaces the statement's kind with a more precise one. */
 void
 analyze_set_kind(Analysis *a, const char *kind)
 {
@@ -130,6 +141,7 @@ analyze_set_kind(Analysis *a, const char *kind)
 	a->kind = xstrdup(kind);
 }
 
+/* Reads the name, type modifiers and array-ness of a TypeName body. */
 void
 analyze_type_from_typename(const cJSON *type_name, CatType *t)
 {
@@ -309,6 +321,7 @@ static const StatementFacts statement_facts[] = {
 	{NULL, NULL, NULL}
 };
 
+/* The row of statement_facts for a node type, or NULL. */
 static const StatementFacts *
 statement_facts_find(const char *tag)
 {
@@ -343,6 +356,7 @@ collect_named_relations(AnalyzeContext *ctx, const cJSON *node, const char *key,
 	}
 }
 
+/* Fills out for one statement through its handler; an unknown type is never silently safe. */
 void
 analyze_statement(AnalyzeContext *ctx, const Statement *st, Analysis *out)
 {
@@ -363,6 +377,7 @@ analyze_statement(AnalyzeContext *ctx, const Statement *st, Analysis *out)
 	facts->handler(ctx, body, out);
 }
 
+/* Analyses every statement of m and reports each lock migsafe does not know. */
 void
 analyze_migration(AnalyzeContext *ctx, Migration *m)
 {

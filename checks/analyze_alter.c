@@ -137,6 +137,7 @@ static const AlterFacts alter_facts[] = {
 #undef SRE
 #undef SUE
 
+/* The row of alter_facts for a sub-command, or NULL. */
 static const AlterFacts *
 alter_facts_find(const char *subtype)
 {
@@ -232,6 +233,7 @@ refine_column_default(AlterState *st, const cJSON *cmd, LockMode *mode)
 		analyze_column_default(st->ctx, col, cJSON_GetObjectItemCaseSensitive(cmd, "def"));
 }
 
+/* DROP COLUMN: the catalog forgets the column. */
 static void
 refine_drop_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
@@ -513,6 +515,7 @@ refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode)
 	}
 }
 
+/* CLUSTER ON: a later bare CLUSTER rewrites this table. */
 static void
 refine_cluster_on(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
@@ -593,6 +596,7 @@ add_storage(AnalyzeContext *ctx, StrList *list, const char *rel, bool recurse)
 			add_storage(ctx, list, cat->rels[i]->name, true);
 }
 
+/* Takes the strongest lock of the sub-commands; rewrites and scans reach children when they recurse. */
 void
 analyze_alter_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {

@@ -15,6 +15,7 @@
 #define LOCK_INHERIT_PARENT LOCK_SHARE_UPDATE_EXCLUSIVE
 #define LOCK_LIKE_SOURCE LOCK_ACCESS_SHARE
 
+/* Recognises CHECK (col IS NOT NULL), which lets SET NOT NULL skip its scan. */
 const char *
 analyze_not_null_column(const cJSON *expr)
 {
@@ -42,6 +43,7 @@ default_fk_name(const char *table, const StrList *cols)
 	return strbuf_detach(&sb);
 }
 
+/* Records a foreign key and locks its referenced table (its RI triggers are added there). */
 void
 analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *con,
 						   const char *column, Analysis *a)
@@ -126,6 +128,7 @@ owned_sequence_name(const char *table, const char *column)
 	return xasprintf("%.*s.%s_%s_seq", (int) (dot - table), table, dot + 1, column);
 }
 
+/* Remembers which sequence a column's default draws from, if any. */
 void
 analyze_column_default(AnalyzeContext *ctx, CatColumn *col, const cJSON *expr)
 {
@@ -151,6 +154,7 @@ analyze_column_default(AnalyzeContext *ctx, CatColumn *col, const cJSON *expr)
 	}
 }
 
+/* Records a column's type, its sequence and its inline constraints. */
 void
 analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef, Analysis *a)
 {
@@ -202,6 +206,7 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 	}
 }
 
+/* Records what later statements need from a table constraint. */
 void
 analyze_define_constraint(AnalyzeContext *ctx, CatRelation *rel, const char *table, const cJSON *con,
 						  Analysis *a)
@@ -243,6 +248,7 @@ define_like(AnalyzeContext *ctx, CatRelation *rel, const cJSON *like, Analysis *
 	free(src);
 }
 
+/* CREATE TABLE: locks what it references or derives from and records the new table. */
 void
 analyze_create_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -351,6 +357,7 @@ analyze_create_view(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(name);
 }
 
+/* CREATE [UNIQUE] INDEX [CONCURRENTLY]: locks the table (and its partitions) and records the index. */
 void
 analyze_create_index(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -413,6 +420,7 @@ sequence_owned_by(AnalyzeContext *ctx, CatRelation *seq, const cJSON *options, A
 	}
 }
 
+/* CREATE SEQUENCE: records the sequence and its owner. */
 void
 analyze_create_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -431,6 +439,7 @@ analyze_create_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(name);
 }
 
+/* ALTER SEQUENCE: SHARE ROW EXCLUSIVE on the sequence (sequence.c, AlterSequence). */
 void
 analyze_alter_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {

@@ -54,6 +54,7 @@ is_table_subobject(const char *objtype)
 					   strcmp(objtype, "OBJECT_RULE") == 0 || strcmp(objtype, "OBJECT_TABCONSTRAINT") == 0);
 }
 
+/* True when the statement says CASCADE. */
 static bool
 is_cascade(const cJSON *body)
 {
@@ -139,6 +140,7 @@ drop_index(AnalyzeContext *ctx, const cJSON *body, const char *index, Analysis *
 	catalog_drop(ctx->catalog, index);
 }
 
+/* DROP of relations, indexes, table sub-objects and schemas. */
 void
 analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -313,6 +315,7 @@ truncate_table(AnalyzeContext *ctx, Analysis *a, const char *rel, bool recurse, 
 	}
 }
 
+/* TRUNCATE: ACCESS EXCLUSIVE on each table, its partitions and, with CASCADE, referencing tables. */
 void
 analyze_truncate(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -345,6 +348,7 @@ lock_view_recursively(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMod
 		lock_view_recursively(ctx, a, r->reads.items[i], mode, true, depth + 1);
 }
 
+/* LOCK TABLE: the named mode on each table, its children (unless ONLY) and what views read. */
 void
 analyze_lock_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -439,6 +443,7 @@ analyze_vacuum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	}
 }
 
+/* CLUSTER: rewrites the table under ACCESS EXCLUSIVE; without a table, every clustered one. */
 void
 analyze_cluster(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -468,6 +473,7 @@ analyze_cluster(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
+/* REINDEX: SHARE on the table (SHARE UPDATE EXCLUSIVE when CONCURRENTLY). */
 void
 analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -505,6 +511,7 @@ analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
+/* REFRESH MATERIALIZED VIEW [CONCURRENTLY]: the view and what its query reads. */
 void
 analyze_refresh(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -525,6 +532,7 @@ analyze_refresh(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
+/* CREATE TRIGGER: SHARE ROW EXCLUSIVE on the table (trigger.c). */
 void
 analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -591,6 +599,7 @@ analyze_grant(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		analyze_set_kind(a, "REVOKE");
 }
 
+/* CREATE RULE: ACCESS EXCLUSIVE on the table (rewriteDefine.c). */
 void
 analyze_create_rule(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
@@ -600,6 +609,7 @@ analyze_create_rule(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
+/* CREATE STATISTICS: SHARE UPDATE EXCLUSIVE on the table (statscmds.c). */
 void
 analyze_create_statistics(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {

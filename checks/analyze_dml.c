@@ -81,6 +81,7 @@ rangevar_name(QueryWalk *qw, const cJSON *rv)
 	return analyze_rangevar(qw->ctx, rv);
 }
 
+/* Locks a relation a query names, unless the name is a WITH query. */
 static void
 lock_rangevar(QueryWalk *qw, const cJSON *rv, LockMode mode)
 {
@@ -404,6 +405,7 @@ explicit_defaults(const cJSON *cols, const cJSON *select, StrList *given)
 	}
 }
 
+/* INSERT: writes the target, advances defaulted sequences, checks foreign keys, reads its source. */
 static void
 walk_insert(QueryWalk *qw, const cJSON *body)
 {
@@ -436,6 +438,7 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 	free(table);
 }
 
+/* UPDATE: writes the target; changed key columns reach both sides of foreign keys. */
 static void
 walk_update(QueryWalk *qw, const cJSON *body)
 {
@@ -464,6 +467,7 @@ walk_update(QueryWalk *qw, const cJSON *body)
 	free(table);
 }
 
+/* DELETE: writes the target; foreign keys referencing it check or cascade. */
 static void
 walk_delete(QueryWalk *qw, const cJSON *body)
 {
@@ -524,6 +528,7 @@ walk_merge(QueryWalk *qw, const cJSON *body)
 	free(table);
 }
 
+/* Sends a (possibly nested) statement to its walker. */
 static void
 walk_statement(QueryWalk *qw, const char *tag, const cJSON *body)
 {
@@ -541,6 +546,7 @@ walk_statement(QueryWalk *qw, const char *tag, const cJSON *body)
 		walk_node(qw, body);
 }
 
+/* Walks a query node with a fresh list of WITH names. */
 void
 analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool expand_views)
 {
@@ -550,6 +556,7 @@ analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool exp
 	strlist_free(&qw.ctes);
 }
 
+/* Collects the relations a query names, without expanding views. */
 void
 analyze_query_reads(AnalyzeContext *ctx, const cJSON *node, StrList *out)
 {
@@ -592,24 +599,28 @@ analyze_select(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	}
 }
 
+/* Entry point for INSERT. */
 void
 analyze_insert(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	analyze_walk_statement(ctx, "InsertStmt", body, a);
 }
 
+/* Entry point for UPDATE. */
 void
 analyze_update(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	analyze_walk_statement(ctx, "UpdateStmt", body, a);
 }
 
+/* Entry point for DELETE. */
 void
 analyze_delete(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	analyze_walk_statement(ctx, "DeleteStmt", body, a);
 }
 
+/* MERGE, known from PostgreSQL 15. */
 void
 analyze_merge(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {

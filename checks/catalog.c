@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An empty catalog. */
 Catalog *
 catalog_new(void)
 {
 	return xcalloc(1, sizeof(Catalog));
 }
 
+/* Deep copy of a type. */
 void
 cattype_copy(CatType *dst, const CatType *src)
 {
@@ -19,6 +21,7 @@ cattype_copy(CatType *dst, const CatType *src)
 	dst->name = xstrdup(src->name ? src->name : "");
 }
 
+/* Releases a type's name. */
 void
 cattype_free(CatType *t)
 {
@@ -26,6 +29,7 @@ cattype_free(CatType *t)
 	t->name = NULL;
 }
 
+/* Releases one relation with its columns. */
 static void
 relation_free(CatRelation *rel)
 {
@@ -45,6 +49,7 @@ relation_free(CatRelation *rel)
 	free(rel);
 }
 
+/* Releases one foreign key. */
 static void
 fk_free(CatForeignKey *fk)
 {
@@ -56,6 +61,7 @@ fk_free(CatForeignKey *fk)
 	free(fk);
 }
 
+/* Releases one CHECK (col IS NOT NULL) entry. */
 static void
 check_free(CatNotNullCheck *c)
 {
@@ -65,6 +71,7 @@ check_free(CatNotNullCheck *c)
 	free(c);
 }
 
+/* Releases the catalog and everything in it. */
 void
 catalog_free(Catalog *cat)
 {
@@ -82,6 +89,7 @@ catalog_free(Catalog *cat)
 	free(cat);
 }
 
+/* Linear lookup by qualified name (catalogs hold a project's objects, not millions). */
 CatRelation *
 catalog_find(const Catalog *cat, const char *name)
 {
@@ -100,6 +108,7 @@ catalog_remove_at(Catalog *cat, size_t i)
 	cat->nrels--;
 }
 
+/* Adds a relation, replacing one of the same name (CREATE OR REPLACE, re-creation). */
 CatRelation *
 catalog_add(Catalog *cat, const char *name, CatKind kind)
 {
@@ -119,6 +128,7 @@ catalog_add(Catalog *cat, const char *name, CatKind kind)
 	return rel;
 }
 
+/* Removes a relation and its dependents, as DROP does. */
 void
 catalog_drop(Catalog *cat, const char *name)
 {
@@ -174,6 +184,7 @@ rename_field(char **field, const char *old_name, const char *new_name)
 	}
 }
 
+/* Renames a relation and every reference to it. */
 void
 catalog_rename(Catalog *cat, const char *old_name, const char *new_name)
 {
@@ -197,6 +208,7 @@ catalog_rename(Catalog *cat, const char *old_name, const char *new_name)
 	free(old_copy);
 }
 
+/* True when rel's qualified name is in schema. */
 bool
 catalog_in_schema(const CatRelation *rel, const char *schema)
 {
@@ -205,6 +217,7 @@ catalog_in_schema(const CatRelation *rel, const char *schema)
 	return strncmp(rel->name, schema, n) == 0 && rel->name[n] == '.';
 }
 
+/* A column of rel by name, or NULL. */
 CatColumn *
 catalog_column_find(const CatRelation *rel, const char *column)
 {
@@ -216,6 +229,7 @@ catalog_column_find(const CatRelation *rel, const char *column)
 	return NULL;
 }
 
+/* Adds or retypes a column. */
 CatColumn *
 catalog_column_add(CatRelation *rel, const char *column, const CatType *type)
 {
@@ -234,6 +248,7 @@ catalog_column_add(CatRelation *rel, const char *column, const CatType *type)
 	return c;
 }
 
+/* Removes a column, keeping the order of the others. */
 void
 catalog_column_drop(CatRelation *rel, const char *column)
 {
@@ -249,6 +264,7 @@ catalog_column_drop(CatRelation *rel, const char *column)
 	}
 }
 
+/* Adds a foreign key; the caller fills its column lists. */
 CatForeignKey *
 catalog_fk_add(Catalog *cat, const char *name, const char *table, const char *ref_table,
 			   char upd_action, char del_action)
@@ -265,6 +281,7 @@ catalog_fk_add(Catalog *cat, const char *name, const char *table, const char *re
 	return fk;
 }
 
+/* A named foreign key of table, or NULL. */
 CatForeignKey *
 catalog_fk_find(const Catalog *cat, const char *table, const char *name)
 {
@@ -277,6 +294,7 @@ catalog_fk_find(const Catalog *cat, const char *table, const char *name)
 	return NULL;
 }
 
+/* Removes a named foreign key of table. */
 bool
 catalog_fk_drop(Catalog *cat, const char *table, const char *name)
 {
@@ -293,6 +311,7 @@ catalog_fk_drop(Catalog *cat, const char *table, const char *name)
 	return false;
 }
 
+/* Records a named CHECK (col IS NOT NULL). */
 CatNotNullCheck *
 catalog_check_add(Catalog *cat, const char *table, const char *name, const char *column, bool valid)
 {
@@ -307,6 +326,7 @@ catalog_check_add(Catalog *cat, const char *table, const char *name, const char 
 	return c;
 }
 
+/* A named CHECK (col IS NOT NULL) of table, or NULL. */
 CatNotNullCheck *
 catalog_check_find(const Catalog *cat, const char *table, const char *name)
 {
@@ -316,6 +336,7 @@ catalog_check_find(const Catalog *cat, const char *table, const char *name)
 	return NULL;
 }
 
+/* True when a validated CHECK proves column is never NULL. */
 bool
 catalog_has_notnull_check(const Catalog *cat, const char *table, const char *column)
 {

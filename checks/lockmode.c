@@ -66,6 +66,7 @@ static const LockModeFacts facts[LOCKMODE_COUNT] = {
 		"reads, writes and DDL", "ALTER TABLE, DROP TABLE, TRUNCATE, VACUUM FULL"},
 };
 
+/* Looks the pair up in the conflict mask. */
 bool
 lockmode_conflicts(LockMode a, LockMode b)
 {
@@ -86,6 +87,7 @@ lockmode_strongest(LockMode a, LockMode b)
 	return a >= b ? a : b;
 }
 
+/* pg_locks spelling of a mode. */
 const char *
 lockmode_name(LockMode m)
 {
@@ -94,6 +96,7 @@ lockmode_name(LockMode m)
 	return facts[m].name;
 }
 
+/* LOCK TABLE spelling of a mode. */
 const char *
 lockmode_sql_name(LockMode m)
 {
@@ -102,6 +105,7 @@ lockmode_sql_name(LockMode m)
 	return facts[m].sql_name;
 }
 
+/* What the application notices while the mode is held. */
 const char *
 lockmode_blocks(LockMode m)
 {
@@ -110,6 +114,7 @@ lockmode_blocks(LockMode m)
 	return facts[m].blocks;
 }
 
+/* Typical statements taking the mode. */
 const char *
 lockmode_taken_by(LockMode m)
 {
@@ -132,6 +137,7 @@ static const StatementClassFacts class_facts[STMT_CLASS_COUNT] = {
 	[STMT_CLASS_ALTER] = {"ALTER TABLE / DROP", LOCK_ACCESS_EXCLUSIVE},
 };
 
+/* The statements of a class, in words. */
 const char *
 lockmode_class_name(StatementClass c)
 {
@@ -140,6 +146,7 @@ lockmode_class_name(StatementClass c)
 	return class_facts[c].name;
 }
 
+/* The lock a class takes on its table. */
 LockMode
 lockmode_class_mode(StatementClass c)
 {
@@ -148,6 +155,7 @@ lockmode_class_mode(StatementClass c)
 	return class_facts[c].mode;
 }
 
+/* Two classes run together when their modes do not conflict. */
 bool
 lockmode_class_concurrent(StatementClass a, StatementClass b)
 {
@@ -170,6 +178,7 @@ normalize_name(const char *in, char *out, size_t outsz)
 		out[n - 4] = '\0';
 }
 
+/* Compares normalised spellings against each mode's pg_locks name. */
 LockMode
 lockmode_parse(const char *name)
 {

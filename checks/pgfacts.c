@@ -18,6 +18,7 @@ static const int fact_since[PGFACT_COUNT] = {
 	[PGFACT_LOCK_VIEW_RECURSES] = 11,
 };
 
+/* True when the version is at least the one that introduced the fact. */
 bool
 pgfacts_has(int pg_version, PgFact fact)
 {
@@ -48,6 +49,7 @@ static const char *const volatile_functions[] = {
 	"clock_timestamp", "timeofday", "txid_current", "setseed", NULL
 };
 
+/* True when name is in the NULL-terminated list. */
 static bool
 name_in(const char *const *list, const char *name)
 {
@@ -57,6 +59,7 @@ name_in(const char *const *list, const char *name)
 	return false;
 }
 
+/* Unknown functions are volatile, as PostgreSQL assumes for user functions. */
 bool
 pgfacts_function_volatile(const char *fname)
 {
@@ -80,6 +83,7 @@ static const SequenceFunction sequence_functions[] = {
 	{NULL, LOCK_NONE}
 };
 
+/* The lock a sequence function takes on the sequence it names. */
 LockMode
 pgfacts_sequence_function_lock(const char *fname)
 {
@@ -141,6 +145,7 @@ canonical_type(const char *name)
 	return name;
 }
 
+/* True when the type modifiers make a same-family change free of a rewrite. */
 static bool
 mods_allow(ModRule rule, const CatType *from, const CatType *to)
 {
@@ -169,6 +174,7 @@ mods_allow(ModRule rule, const CatType *from, const CatType *to)
 	return false;
 }
 
+/* Same type and modifiers, or a listed free change: no rewrite; anything else rewrites. */
 bool
 pgfacts_type_change_rewrites(const CatType *from, const CatType *to)
 {
@@ -216,6 +222,7 @@ static const RelOptionLock reloption_locks[] = {
 	{NULL, LOCK_NONE}
 };
 
+/* Looks the parameter up in reloption_locks (entries ending in '_' or '.' are prefixes). */
 LockMode
 pgfacts_reloption_lock(const char *param)
 {
@@ -232,6 +239,7 @@ pgfacts_reloption_lock(const char *param)
 	return LOCK_ACCESS_EXCLUSIVE;
 }
 
+/* Maps serial pseudo-types to the integer type they create. */
 const char *
 pgfacts_serial_base(const char *type_name)
 {

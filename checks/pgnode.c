@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+/* A node is an object with exactly one key, its type. */
 const char *
 pgnode_tag(const cJSON *node, const cJSON **body)
 {
@@ -20,6 +21,7 @@ pgnode_tag(const cJSON *node, const cJSON **body)
 	return child->string;
 }
 
+/* The body of a node of the given type. */
 const cJSON *
 pgnode_as(const cJSON *node, const char *tag)
 {
@@ -31,6 +33,7 @@ pgnode_as(const cJSON *node, const char *tag)
 	return body;
 }
 
+/* A string field, NULL when absent. */
 const char *
 pgnode_str(const cJSON *body, const char *key)
 {
@@ -39,6 +42,7 @@ pgnode_str(const cJSON *body, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A boolean field; absent means false. */
 bool
 pgnode_bool(const cJSON *body, const char *key)
 {
@@ -47,6 +51,7 @@ pgnode_bool(const cJSON *body, const char *key)
 	return cJSON_IsTrue(v);
 }
 
+/* An integer field; absent means 0. */
 int
 pgnode_int(const cJSON *body, const char *key)
 {
@@ -55,6 +60,7 @@ pgnode_int(const cJSON *body, const char *key)
 	return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
+/* An array field, NULL when absent. */
 const cJSON *
 pgnode_list(const cJSON *body, const char *key)
 {
@@ -63,12 +69,14 @@ pgnode_list(const cJSON *body, const char *key)
 	return cJSON_IsArray(v) ? v : NULL;
 }
 
+/* The text of a String node. */
 const char *
 pgnode_sval(const cJSON *node)
 {
 	return pgnode_str(pgnode_as(node, "String"), "sval");
 }
 
+/* The text of a string constant, also under a cast ('seq'::regclass). */
 const char *
 pgnode_const_str(const cJSON *node)
 {
@@ -82,6 +90,7 @@ pgnode_const_str(const cJSON *node)
 	return pgnode_str(sval, "sval");
 }
 
+/* The value of an integer constant (0 is stored as an empty object). */
 bool
 pgnode_const_int(const cJSON *node, int *out)
 {
@@ -94,12 +103,14 @@ pgnode_const_int(const cJSON *node, int *out)
 	return true;
 }
 
+/* Length of a list, 0 when absent. */
 int
 pgnode_list_len(const cJSON *list)
 {
 	return cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
 }
 
+/* Item i of a name list. */
 const char *
 pgnode_name_at(const cJSON *list, int i)
 {
@@ -108,6 +119,7 @@ pgnode_name_at(const cJSON *list, int i)
 	return pgnode_sval(cJSON_GetArrayItem(list, i));
 }
 
+/* The last item of a name list (the object, without its schema). */
 const char *
 pgnode_last_name(const cJSON *list)
 {
