@@ -198,7 +198,11 @@ def rewritten(before, after):
 
 
 def run_in_transaction(url, case):
-    """Runs a case inside BEGIN ... ROLLBACK; returns (locks, rewritten relations)."""
+    """
+    Runs a case inside BEGIN ... ROLLBACK on a new connection; returns (locks,
+    rewritten relations). A fresh session matters: a warm relation cache skips
+    some locks (a partition's constraint, once cached, no longer opens its parent).
+    """
     conn = connect(url, autocommit=False, application_name="lock-truth")
     try:
         with conn.cursor() as cur:
