@@ -16,6 +16,7 @@ their own; a second session holds a conflicting lock so the statement waits,
 and its locks are read from pg_locks while it waits.
 """
 import json
+import os
 import re
 import subprocess
 import threading
@@ -53,16 +54,18 @@ def parse_cases():
         m = re.match(r"^-- case: (\S+)\s*$", line)
         if m:
             current = {"family": m.group(1), "sql": [], "maybe": set(), "block": None,
-                       "copy": None, "storage_swap": False}
+                       "copy": None, "storage_swap": False, "needs": set()}
             cases.append(current)
             continue
         if current is None:
             continue
         if not current["sql"]:
-            opt = re.match(r"^-- (maybe|block|copy|storage-swap)\b:?\s*(.*)$", line)
+            opt = re.match(r"^-- (maybe|block|copy|storage-swap|needs)\b:?\s*(.*)$", line)
             if opt:
                 key, value = opt.group(1), opt.group(2)
-                if key == "maybe":
+                if key == "needs":
+                    current["needs"].update(value.split())
+                elif key == "maybe":
                     current["maybe"].update(value.split())
                 elif key == "block":
                     rel, mode = value.split(None, 1)
@@ -99,7 +102,31 @@ def lock_roles(server_url):
 
 
 @pytest.fixture(scope="module")
-def template(server_url, lock_roles):
+def tablespace(server_url):
+    """
+    The tablespace lt_space in the throwaway cluster's directory (SET
+    TABLESPACE cases move data into it); None when the cluster's directory
+    is not known ($PGTEMP_DIR, set by ci/pg-temp run).
+    """
+    base = os.environ.get("PGTEMP_DIR")
+    if not base or not os.path.isdir(os.path.join(base, "data")):
+        return None
+    admin = connect(server_url)
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_tablespace WHERE spcname = 'lt_space'")
+        if cur.fetchone() is None:
+            path = os.path.join(base, "lt_space")
+            os.makedirs(path, exist_ok=True)
+            owner = os.stat(os.path.join(base, "data"))
+            if os.geteuid() == 0:
+                os.chown(path, owner.st_uid, owner.st_gid)
+            cur.execute(f"CREATE TABLESPACE lt_space LOCATION '{path}'")
+    admin.close()
+    return "lt_space"
+
+
+@pytest.fixture(scope="module")
+def template(server_url, lock_roles, tablespace):
     """A database holding the fixture, used as the template of every copy."""
     name = "lt_tpl_" + uuid.uuid4().hex[:8]
     admin = connect(server_url)
@@ -322,7 +349,9 @@ def test_suite_size_and_families():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_lock_truth(case, predictions, shared_copy, template, fixture_relations):
+def test_lock_truth(case, predictions, shared_copy, template, fixture_relations, tablespace):
+    if "tablespace" in case["needs"] and tablespace is None:
+        pytest.skip("needs a tablespace: run under ci/pg-temp run (PGTEMP_DIR)")
     pred = predictions[case["id"]]
     assert "error" not in pred, pred.get("error")
     if case["block"]:

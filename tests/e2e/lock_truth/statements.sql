@@ -9,6 +9,7 @@
 --                                 ACCESS SHARE lock of a read)
 --   -- copy: <text>               the data COPY ... FROM STDIN reads (\t, \n)
 --   -- storage-swap               TRUNCATE: a new relfilenode without a rewrite
+--   -- needs: tablespace          runs only where the suite can create lt_space
 
 -- case: alter-table
 ALTER TABLE accounts ADD COLUMN nickname text;
@@ -681,3 +682,22 @@ ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(12,2);
 ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200) COLLATE "C";
 -- case: alter-table
 ALTER TABLE items ALTER COLUMN sku TYPE varchar(40) USING sku::varchar(40);
+-- case: alter-table
+-- needs: tablespace
+ALTER TABLE accounts SET TABLESPACE lt_space;
+-- case: alter-table
+-- needs: tablespace
+ALTER TABLE events SET TABLESPACE lt_space;
+-- case: alter-table
+-- needs: tablespace
+ALTER TABLE events_2024 SET TABLESPACE lt_space;
+-- case: alter-index
+-- needs: tablespace
+ALTER INDEX orders_account_id_idx SET TABLESPACE lt_space;
+-- case: materialized-views
+-- needs: tablespace
+ALTER MATERIALIZED VIEW order_stats SET TABLESPACE lt_space;
+-- case: alter-table
+-- needs: tablespace
+ALTER TABLE accounts SET TABLESPACE lt_space;
+ALTER TABLE accounts SET TABLESPACE lt_space;
