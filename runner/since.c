@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gitrepo.h"
 #include "log.h"
@@ -116,13 +117,32 @@ add_deleted(MigrationList *l, const SincePath *paths, size_t npaths, const Gitre
 	free(shown);
 }
 
-/* True when path names a SQL file, the only files that can be migrations. */
+/* True when path ends with suffix. */
 static bool
-is_sql(const char *path)
+ends_with(const char *path, const char *suffix)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(path), k = strlen(suffix);
 
-	return n >= 4 && strcmp(path + n - 4, ".sql") == 0;
+	return n >= k && strcmp(path + n - k, suffix) == 0;
+}
+
+/*
+ * True when a deleted file could have been a forward migration: a SQL
+ * file, and not the down half of a layout that keeps it apart
+ * (golang-migrate and sqlx "*.down.sql", diesel "<dir>/down.sql"), which
+ * is never applied and is not loaded either.
+ */
+static bool
+is_migration_file(const char *path)
+{
+	static const char *const down_suffixes[] = {".down.sql", "/down.sql"};
+
+	if (!ends_with(path, ".sql") || strcmp(path, "down.sql") == 0)
+		return false;
+	for (size_t i = 0; i < sizeof down_suffixes / sizeof down_suffixes[0]; i++)
+		if (ends_with(path, down_suffixes[i]))
+			return false;
+	return true;
 }
 
 /*
@@ -160,7 +180,7 @@ since_mark(GitRepo *repo, MigrationList *l, GitrepoChangeList *changes, const Si
 	for (size_t k = 0; k < changes->count; k++) {
 		const GitrepoChange *c = &changes->items[k];
 
-		if (matched[k] || !is_sql(c->old_path ? c->old_path : ""))
+		if (matched[k] || !is_migration_file(c->old_path ? c->old_path : ""))
 			continue;
 		if (c->kind == GITREPO_DELETED || c->kind == GITREPO_RENAMED) {
 			add_deleted(l, paths, npaths, c, base, ref);
@@ -202,8 +222,8 @@ since_apply(const Options *opts, MigrationList *l)
 	for (size_t i = 0; i < opts->paths.count; i++) {
 		const char *p = opts->paths.items[i];
 
-		if (strcmp(p, "-") == 0)
-			continue;
+		if (strcmp(p, "-") == 0 || access(p, F_OK) != 0)
+			continue;        /* stdin, or a path the loader already reported missing */
 		paths[npaths].given = p;
 		paths[npaths].relative = gitrepo_relative_path(repo, p);
 		if (paths[npaths].relative == NULL) {
@@ -215,7 +235,8 @@ since_apply(const Options *opts, MigrationList *l)
 		strlist_add(&specs, paths[npaths].relative);
 		npaths++;
 	}
-	if (!gitrepo_changes_since(repo, base, &specs, &changes))
+	/* Without a path in the work tree (stdin only) there is nothing to compare. */
+	if (specs.count > 0 && !gitrepo_changes_since(repo, base, &specs, &changes))
 		goto done;
 	since_mark(repo, l, &changes, paths, npaths, base, opts->since);
 	ok = true;

@@ -371,3 +371,35 @@ def test_repository_of_another_user_names_safe_directory(run, repo, tmp_path):
     res = run("check", "--format", "json", "--since", "base", MIGRATIONS, cwd=repo,
               env={"HOME": str(home)})
     assert {m["path"] for m in json.loads(res.stdout)["migrations"]} == {M1, M3}, res.stderr
+
+
+def test_deleted_down_migrations_are_not_merged_migrations(run, tmp_path):
+    """Down files (golang-migrate, diesel) never run forward: deleting one is no error."""
+    r = tmp_path / "downs"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "base")
+    write(r, "gm/0001_a.up.sql", M1_TEXT)
+    write(r, "gm/0001_a.down.sql", "DROP TABLE users;\n")
+    write(r, "gm/0002_b.up.sql", M2_TEXT)
+    write(r, "diesel/2024-01-01-000000_a/up.sql", M1_TEXT)
+    write(r, "diesel/2024-01-01-000000_a/down.sql", "DROP TABLE users;\n")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "base")
+    git(r, "rm", "-q", "gm/0001_a.down.sql", "diesel/2024-01-01-000000_a/down.sql")
+    for d in ("gm", "diesel"):
+        res, doc = check_json(run, r, "--since", "base", d)
+        assert doc["migrations"] == [], res.stderr
+        assert "0 of " in res.stderr
+        assert res.returncode == 0
+    git(r, "rm", "-q", "gm/0001_a.up.sql")
+    res, doc = check_json(run, r, "--since", "base", "gm")
+    assert [m["path"] for m in doc["migrations"]] == ["gm/0001_a.up.sql"], res.stderr
+    assert rules(doc["migrations"][0]) == ["deleted-merged-migration"]
+
+
+def test_stdin_alone_compares_nothing(run, repo):
+    """SQL from stdin is always reported; no directory was named, so no deletion is looked for."""
+    git(repo, "rm", "-q", M2)
+    res = run("check", "--format", "json", "--since", "base", "-", input=M3_TEXT, cwd=repo)
+    doc = json.loads(res.stdout)
+    assert [m["path"] for m in doc["migrations"]] == ["<stdin>"], res.stderr
