@@ -482,3 +482,15 @@ def test_embedded_default_is_removed_when_stdout_is_closed_early(migsafe_bin):
     directory = cluster_dir_from(err)
     assert not os.path.exists(directory)
     assert processes_mentioning(directory) == []
+
+
+def test_the_password_is_never_printed(run, db, write_migrations):
+    url = db.replace("postgres@", "postgres:s3cret-pw@", 1)     # trust auth ignores it
+    assert "s3cret-pw" in url
+    d = write_migrations({"0001_t.sql": "CREATE TABLE t (id int);\n"})
+    for fmt in ("json", "text", "markdown"):
+        res = run("dry-run", "--db", url, "--format", fmt, d)
+        assert res.returncode == 0, res.stderr
+        assert "s3cret-pw" not in res.stdout + res.stderr
+    doc = json.loads(run("dry-run", "--db", url, "--format", "json", d).stdout)
+    assert "password=********" in doc["target"]["conninfo"]
