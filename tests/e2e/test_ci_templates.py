@@ -357,6 +357,11 @@ def test_github_deploy_job(pr_repo, bindir, tmp_path, db):
     head = git(pr_repo, "rev-parse", "HEAD").strip()
     assert report["git"]["commit"] == head and report["git"]["branch"] == "main"
 
+    # the history ties every migration to the commit it was applied from
+    with connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT git_commit FROM migsafe.migrations")
+        assert cur.fetchall() == [(head,)]
+
     # the history's checksum of every file is its git blob id
     sums = history_checksums(db)
     assert len(sums) == len(EXAMPLE_FILES)
