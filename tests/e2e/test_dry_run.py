@@ -18,7 +18,7 @@ import time
 import jsonschema
 import pytest
 
-from conftest import EXAMPLES, REPO, connect
+from conftest import CORPUS, EXAMPLES, REPO, connect
 
 # Relation kinds the dry-run compares even when the analysis predicts nothing there.
 TABLE_LIKE = {"table", "partitioned table", "foreign table", "materialized view", "view"}
@@ -494,3 +494,26 @@ def test_the_password_is_never_printed(run, db, write_migrations):
         assert "s3cret-pw" not in res.stdout + res.stderr
     doc = json.loads(run("dry-run", "--db", url, "--format", "json", d).stdout)
     assert "password=********" in doc["target"]["conninfo"]
+
+
+@pytest.mark.slow
+def test_a_real_project_is_traced_end_to_end(run):
+    """fider's 95 migrations (read in place from the corpus) on the throwaway server."""
+    migrations = CORPUS / "getfider__fider" / "migrations"
+    if not migrations.is_dir():
+        pytest.skip("corpus not available")
+    res = run("dry-run", "--format", "json", migrations, timeout=300)
+    assert res.returncode in (0, 1), res.stderr
+    doc = json.loads(res.stdout)
+    summary = doc["summary"]
+    assert summary["failed"] == 0
+    assert summary["traced"] == summary["statements"] > 300
+    assert summary["rewrites"] > 0
+    for m in doc["migrations"]:
+        assert m["dry_run"]["status"] == "traced"
+        for st in m["statements"]:
+            for lk in st["observed"]["locks"]:
+                assert not lk["relation"].startswith(("pg_", "information_schema.")), lk
+            for mm in st["mismatches"]:          # every difference names both sides
+                assert mm["predicted"] != mm["observed"]
+    assert not os.path.exists(cluster_dir_from(res.stderr))
