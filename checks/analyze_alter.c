@@ -167,7 +167,8 @@ expr_is_volatile(const cJSON *node)
 
 /*
  * ADD COLUMN: rewrites for a volatile default, a stored generated column,
- * an identity or serial column, or any default before PostgreSQL 11; scans
+ * an identity or serial column, a domain with constraints, or any default
+ * before PostgreSQL 11; scans
  * for CHECK, UNIQUE / PRIMARY KEY (index build) and REFERENCES.
  */
 static void
@@ -184,6 +185,8 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &type);
 	if (!type.array && pgfacts_serial_base(type.name))
 		st->rewrite = true;   /* DEFAULT nextval(...) is volatile */
+	if (strlist_contains(&st->ctx->catalog->constrained_domains, type.name))
+		st->rewrite = true;   /* every row's new value is checked against the domain */
 	cattype_free(&type);
 	cJSON_ArrayForEach(c, pgnode_list(coldef, "constraints")) {
 		const cJSON *con = pgnode_as(c, "Constraint");

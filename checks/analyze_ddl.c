@@ -650,3 +650,54 @@ analyze_publication(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		free(rel);
 	}
 }
+
+/*
+ * ALTER DOMAIN ... ADD CONSTRAINT (unless NOT VALID), SET NOT NULL and
+ * VALIDATE CONSTRAINT check every stored value of the domain: each table with
+ * a column of that type is locked SHARE and scanned (typecmds.c,
+ * validateDomainConstraint). Defaults, renames and drops lock no table.
+ */
+void
+analyze_alter_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *subtype = pgnode_str(body, "subtype");
+	const char *domain = pgnode_last_name(pgnode_list(body, "typeName"));
+	const cJSON *con = pgnode_as(cJSON_GetObjectItemCaseSensitive(body, "def"), "Constraint");
+	Catalog *cat = ctx->catalog;
+	bool checks;
+
+	if (subtype == NULL || domain == NULL)
+		return;
+	if (strcmp(subtype, "C") == 0 || strcmp(subtype, "O") == 0)
+		strlist_add_unique(&cat->constrained_domains, domain);
+	checks = (strcmp(subtype, "C") == 0 && !pgnode_bool(con, "skip_validation")) ||
+		strcmp(subtype, "O") == 0 || strcmp(subtype, "V") == 0;
+	for (size_t i = 0; checks && i < cat->nrels; i++) {
+		CatRelation *r = cat->rels[i];
+
+		if (r->kind != CAT_TABLE && r->kind != CAT_MATVIEW)
+			continue;
+		for (size_t c = 0; c < r->ncols; c++) {
+			if (strcmp(r->cols[c].type.name, domain) == 0) {
+				analyze_lock(ctx, a, r->name, LOCK_SHARE, false);
+				strlist_add_unique(&a->scans, r->name);
+			}
+		}
+	}
+}
+
+/* CREATE DOMAIN locks nothing; the catalog notes whether it has constraints. */
+void
+analyze_create_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *domain = pgnode_last_name(pgnode_list(body, "domainname"));
+	const cJSON *c;
+
+	(void) a;
+	cJSON_ArrayForEach(c, pgnode_list(body, "constraints")) {
+		const char *contype = pgnode_str(pgnode_as(c, "Constraint"), "contype");
+
+		if (domain && contype && (strcmp(contype, "CONSTR_CHECK") == 0 || strcmp(contype, "CONSTR_NOTNULL") == 0))
+			strlist_add_unique(&ctx->catalog->constrained_domains, domain);
+	}
+}

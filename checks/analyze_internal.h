@@ -102,6 +102,8 @@ void analyze_create_rule(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_create_statistics(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_alter_enum(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_publication(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+void analyze_alter_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+void analyze_create_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_create_foreign_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 
 void analyze_select(AnalyzeContext *ctx, const cJSON *body, Analysis *a);

@@ -86,6 +86,7 @@ catalog_free(Catalog *cat)
 	free(cat->rels);
 	free(cat->fks);
 	free(cat->checks);
+	strlist_free(&cat->constrained_domains);
 	free(cat);
 }
 

@@ -82,6 +82,7 @@ typedef struct Catalog {
 	CatNotNullCheck **checks;
 	size_t nchecks;
 	size_t checks_cap;
+	StrList constrained_domains; /* domains with CHECK / NOT NULL: new columns of them rewrite */
 } Catalog;
 
 Catalog *catalog_new(void);

@@ -5,6 +5,7 @@
 CREATE SCHEMA app;
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE SEQUENCE invoice_no;
+CREATE DOMAIN positive_int AS int;
 
 CREATE TABLE accounts (
 	id serial PRIMARY KEY,
@@ -56,6 +57,8 @@ CREATE TABLE notes_extra (id int, body text);
 
 CREATE UNLOGGED TABLE scratch (id int, v text);
 
+CREATE TABLE stock (sku text PRIMARY KEY, amount positive_int);
+
 CREATE TABLE app.settings (key text PRIMARY KEY, value text);
 
 CREATE FUNCTION audit_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
@@ -80,5 +83,6 @@ INSERT INTO events_2026 VALUES (1, '2026-03-01', 'x');
 INSERT INTO notes VALUES (1, 'a');
 INSERT INTO notes_archive VALUES (2, 'b');
 INSERT INTO scratch VALUES (1, 'x');
+INSERT INTO stock VALUES ('a', 5), ('b', 7);
 INSERT INTO app.settings VALUES ('k', 'v');
 REFRESH MATERIALIZED VIEW order_stats;

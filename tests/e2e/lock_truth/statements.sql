@@ -701,3 +701,19 @@ ALTER MATERIALIZED VIEW order_stats SET TABLESPACE lt_space;
 -- needs: tablespace
 ALTER TABLE accounts SET TABLESPACE lt_space;
 ALTER TABLE accounts SET TABLESPACE lt_space;
+-- case: domain
+ALTER DOMAIN positive_int ADD CONSTRAINT positive_int_check CHECK (VALUE > 0);
+-- case: domain
+ALTER DOMAIN positive_int ADD CONSTRAINT positive_int_check CHECK (VALUE > 0) NOT VALID;
+-- case: domain
+ALTER DOMAIN positive_int SET NOT NULL;
+-- case: domain
+ALTER DOMAIN positive_int SET DEFAULT 1;
+-- case: domain
+ALTER TABLE accounts ADD COLUMN qty positive_int DEFAULT 5;
+-- case: domain
+ALTER DOMAIN positive_int ADD CONSTRAINT positive_int_check CHECK (VALUE > 0);
+ALTER TABLE accounts ADD COLUMN qty positive_int DEFAULT 5;
+-- case: domain
+CREATE DOMAIN small_int AS int CHECK (VALUE < 100);
+ALTER TABLE accounts ADD COLUMN small small_int;
