@@ -45,7 +45,7 @@ dry_run_format_rows(double rows)
 		u++;
 	}
 	if (u == 0)
-		return xasprintf("%.0f rows", rows);
+		return xasprintf(rows == 1 ? "%.0f row" : "%.0f rows", rows);
 	return xasprintf(rows < 10 ? "%.1f%s rows" : "%.0f%s rows", rows, row_units[u]);
 }
 
@@ -376,9 +376,15 @@ append_observed(StrBuf *sb, const cJSON *so)
 		}
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(obs, "tables")) {
-		char *b = dry_run_format_bytes((int64_t) json_num(x, "bytes", -1));
-		char *r = dry_run_format_rows(json_num(x, "rows", -1));
+		bool rewritten = cJSON_IsTrue(cJSON_GetObjectItem(x, "rewritten"));
+		const char *kind = json_str(x, "relkind", "?");
+		char *b, *r;
 
+		if (!rewritten && (strcmp(kind, "index") == 0 || strcmp(kind, "sequence") == 0 ||
+						   strcmp(kind, "partitioned index") == 0))
+			continue;        /* in the JSON; in text only tables, or what was rewritten */
+		b = dry_run_format_bytes((int64_t) json_num(x, "bytes", -1));
+		r = dry_run_format_rows(json_num(x, "rows", -1));
 		strbuf_appendf(sb, "      %s %s (%s): %s, %s\n",
 					   cJSON_IsTrue(cJSON_GetObjectItem(x, "rewritten")) ? "REWROTE" : "touched",
 					   json_str(x, "relation", "?"), json_str(x, "relkind", "?"), b, r);

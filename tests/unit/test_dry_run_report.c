@@ -50,6 +50,7 @@ test_rows(void **state)
 {
 	(void) state;
 	check_rows(0, "0 rows");
+	check_rows(1, "1 row");
 	check_rows(999, "999 rows");
 	check_rows(1000, "1.0 k rows");
 	check_rows(100000, "100 k rows");
