@@ -331,7 +331,6 @@ attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, cons
 			 int64_t started_ms, StatementRun *run, int *failed_stmt)
 {
 	int64_t start = attempt_now_ms();
-	PgError err = {0};
 	HistoryEntry e = {0};
 	cJSON *log_doc = NULL;
 
@@ -398,49 +397,46 @@ failed:
 	if (pgsql_is_ok(r->conn) && pgsql_in_transaction(r->conn) && !rollback(r))
 		run->outcome = OUTCOME_CONNECTION;
 	run->ms = attempt_now_ms() - start;
-	pgsql_error_free(&err);
 }
 
 ApplyStatus
-attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report)
+attempt_loop(Runner *r, AttemptLoop *loop)
 {
-	cJSON *attempts = cJSON_AddArrayToObject(report, "attempts");
-	int64_t started = attempt_now_ms(), spent = 0;
-	ApplyStatus status = APPLY_GAVE_UP;
+	const Migration *m = loop->m;
+	int64_t spent = 0;
+	ApplyStatus status = APPLY_NOT_ATTEMPTED;
 
-	r->path = m->path;
-	for (int n = 1;; n++) {
+	for (int n = 1; status == APPLY_NOT_ATTEMPTED; n++) {
 		int64_t lt = retry_lock_timeout(&r->schedule, n), sleep_ms = 0;
+		PrecheckOutcome pre;
 		StatementRun run;
-		int failed_stmt;
+		int stmt = loop->statement;
 		cJSON *aj;
 
 		if (!retry_may_attempt(&r->schedule, n, spent)) {
-			log_error("[%d/%d] %s: gave up after %d attempts and %llds of lock waits; nothing applied",
-					  r->index, r->total, m->path, n - 1, (long long) (spent / 1000));
+			const Statement *st = loop->statement >= 0 ? &m->stmts[loop->statement] : NULL;
+
+			log_error("[%d/%d] %s:%d:%d: gave up after %d attempts and %llds of lock waits%s",
+					  r->index, r->total, m->path, st ? st->line : 1, st ? st->column : 1, n - 1,
+					  (long long) (spent / 1000), st ? "" : "; nothing applied");
 			status = APPLY_GAVE_UP;
 			break;
 		}
-		switch (precheck_before_attempt(r->conn, r->opts, m, report)) {
-		case PRECHECK_PROCEED:
+		pre = loop->statement < 0 ? precheck_before_attempt(r->conn, r->opts, m, loop->report) :
+			precheck_before_statement(r->conn, r->opts, m, loop->statement, loop->report);
+		if (pre != PRECHECK_PROCEED) {
+			status = pre == PRECHECK_GAVE_UP ? APPLY_GAVE_UP : APPLY_CONNECTION;
 			break;
-		case PRECHECK_GAVE_UP:
-			status = APPLY_GAVE_UP;
-			goto done;
-		case PRECHECK_ERROR:
-			status = APPLY_CONNECTION;
-			goto done;
 		}
 		if (*r->interrupted) {
 			status = APPLY_INTERRUPTED;
 			break;
 		}
 
-		attempt_once(r, m, n, lt, attempts, started, &run, &failed_stmt);
-		aj = attempt_json(r, n, lt, failed_stmt, &run);
-		cJSON_AddItemToArray(attempts, aj);
+		loop->fn(r, n, lt, loop->attempts, loop->arg, &run, &stmt);
+		loop->attempts_made = n;
+		aj = attempt_json(r, n, lt, stmt, &run);
 		spent += run.ms;
-
 		if (attempt_outcome_retryable(run.outcome) && n < r->schedule.max_attempts &&
 			spent < r->schedule.max_wait_ms) {
 			sleep_ms = retry_sleep(&r->schedule, n, retry_random());
@@ -448,6 +444,9 @@ attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report)
 				sleep_ms = r->schedule.max_wait_ms - spent;
 			cJSON_ReplaceItemInObjectCaseSensitive(aj, "slept_ms", cJSON_CreateNumber((double) sleep_ms));
 		}
+		if (loop->also)
+			cJSON_AddItemToArray(loop->also, cJSON_Duplicate(aj, true));
+		cJSON_AddItemToArray(loop->attempts, aj);
 		attempt_log_progress(r, m, n, lt, &run, sleep_ms);
 
 		if (run.outcome == OUTCOME_APPLIED)
@@ -458,19 +457,42 @@ attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report)
 			log_error("%s: connection lost: %s", m->path, run.err.message ? run.err.message : "");
 			status = APPLY_CONNECTION;
 		} else if (!attempt_outcome_retryable(run.outcome)) {
-			attempt_log_error(m, failed_stmt >= 0 ? &m->stmts[failed_stmt] : NULL, &run.err);
+			attempt_log_error(m, stmt >= 0 ? &m->stmts[stmt] : NULL, &run.err);
 			status = APPLY_FAILED;
-		}
-		attempt_run_free(&run);
-		if (status != APPLY_GAVE_UP)
-			break;
-		if (!attempt_sleep(r, sleep_ms)) {
+		} else if (!attempt_sleep(r, sleep_ms))
 			status = APPLY_INTERRUPTED;
-			break;
-		}
 		spent += sleep_ms;
+		attempt_run_free(&run);
 	}
-done:
-	cJSON_AddNumberToObject(report, "duration_ms", (double) (attempt_now_ms() - started));
+	return status;
+}
+
+/* What attempt_once needs besides the loop's arguments. */
+typedef struct TransactionalArg {
+	const Migration *m;
+	int64_t started_ms;      /* the first attempt's start, for the history's duration */
+} TransactionalArg;
+
+/* AttemptFn of a transactional migration. */
+static void
+attempt_transaction(Runner *r, int n, int64_t lock_timeout_ms, const cJSON *attempts, void *arg,
+					StatementRun *run, int *statement)
+{
+	const TransactionalArg *ta = arg;
+
+	attempt_once(r, ta->m, n, lock_timeout_ms, attempts, ta->started_ms, run, statement);
+}
+
+ApplyStatus
+attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report)
+{
+	TransactionalArg ta = {m, attempt_now_ms()};
+	AttemptLoop loop = {m, -1, report, cJSON_AddArrayToObject(report, "attempts"), NULL,
+		attempt_transaction, &ta, 0};
+	ApplyStatus status;
+
+	r->path = m->path;
+	status = attempt_loop(r, &loop);
+	cJSON_AddNumberToObject(report, "duration_ms", (double) (attempt_now_ms() - ta.started_ms));
 	return status;
 }

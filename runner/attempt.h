@@ -66,6 +66,35 @@ typedef struct Runner {
 	const char *git_commit;  /* HEAD of the migrations' repository, for the history; or NULL */
 } Runner;
 
+/*
+ * One attempt of a migration, or of one of its statements: fills run (its
+ * outcome, error and duration) and *statement (the statement it ended on).
+ * `attempts` holds the earlier attempts' report objects.
+ */
+typedef struct StatementRun StatementRun;
+typedef void (*AttemptFn)(Runner *r, int n, int64_t lock_timeout_ms, const cJSON *attempts,
+						  void *arg, StatementRun *run, int *statement);
+
+/* The retry loop's inputs, and how many attempts it made. */
+typedef struct AttemptLoop {
+	const Migration *m;
+	int statement;           /* -1: the whole file in a transaction; else the statement retried */
+	cJSON *report;           /* the migration's report object (the pre-check writes there) */
+	cJSON *attempts;         /* every attempt's object is appended here */
+	cJSON *also;             /* NULL, or an array that gets a copy of each (the history's log) */
+	AttemptFn fn;
+	void *arg;
+	int attempts_made;       /* out */
+} AttemptLoop;
+
+/*
+ * Runs attempts under the retry schedule: pre-check, attempt, report and
+ * progress; sleeps and retries after a lock timeout, deadlock or watchdog
+ * cancel; stops on success, on any other error, when the budget is spent
+ * (APPLY_GAVE_UP), or on a signal.
+ */
+ApplyStatus attempt_loop(Runner *r, AttemptLoop *loop);
+
 /* Applies a transactional migration; fills report (the migration's object). */
 ApplyStatus attempt_apply_transactional(Runner *r, const Migration *m, cJSON *report);
 
@@ -75,12 +104,12 @@ ApplyStatus nontx_apply(Runner *r, const Migration *m, cJSON *report);
 /* ---- shared by attempt.c and nontx.c ---- */
 
 /* The result of running one statement under the watcher. */
-typedef struct StatementRun {
+struct StatementRun {
 	AttemptOutcome outcome;
 	PgError err;
 	int64_t ms;              /* how long it ran */
 	char *watchdog_reason;   /* set when the watchdog cancelled it */
-} StatementRun;
+};
 
 /*
  * Sends sql and waits for it, sampling blockers and the queue behind it

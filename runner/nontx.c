@@ -15,9 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defaults.h"
 #include "log.h"
-#include "precheck.h"
 
 /* Invalid indexes on the table a statement builds an index on. */
 static const char *invalid_indexes_sql =
@@ -182,6 +180,46 @@ cleanup_after(Runner *r, const Migration *m, const char *relation, const StrList
 	strlist_free(&quoted);
 }
 
+/*
+ * At the point a file resumes: true when the statement is a concurrent
+ * index build whose index already exists, valid, on its table. A runner
+ * killed while the build ran leaves that state when the server finished
+ * the build before it noticed the client was gone; running the statement
+ * again would fail with "already exists", so it counts as done.
+ */
+static bool
+index_already_built(Runner *r, const Statement *st, char **quoted_index)
+{
+	static const char *sql =
+		"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+		"FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE i.indisvalid AND c.relname = $1 AND i.indrelid = to_regclass($2)";
+	char *relation = NULL;
+	const char *name = NULL;
+	PgError err = {0};
+	PgResult *res = NULL;
+	bool built = false;
+
+	*quoted_index = NULL;
+	if (index_target(r, st, &relation, &name) && name &&
+		cJSON_GetObjectItemCaseSensitive(st->tree, "IndexStmt")) {
+		const char *params[] = {name, relation};
+
+		res = pgsql_query(r->conn, sql, 2, params, &err);
+		if (res && pgresult_rows(res) > 0) {
+			*quoted_index = xstrdup(pgresult_get(res, 0, 0));
+			built = true;
+		} else if (res == NULL) {
+			log_warn("cannot look for index %s: %s", name, err.message);
+			pgsql_error_free(&err);
+		}
+	}
+	pgresult_free(res);
+	free(relation);
+	return built;
+}
+
 /* Records that statements [0, done) are applied; the whole file when done == nstmts. */
 static bool
 record_progress(Runner *r, const Migration *m, int done, int attempts, int64_t ms,
@@ -198,6 +236,50 @@ record_progress(Runner *r, const Migration *m, int done, int attempts, int64_t m
 	return false;
 }
 
+/* One statement being retried, and what its attempts need. */
+typedef struct NontxStatement {
+	const Migration *m;
+	int index;
+	bool builds_index;       /* CREATE / REINDEX INDEX CONCURRENTLY */
+	char *relation;          /* the table (or index) it builds on, quoted */
+	const char *ours;        /* the index name whose invalid leftovers are ours */
+	cJSON *dropped;          /* the report's invalid_indexes_dropped */
+} NontxStatement;
+
+/*
+ * AttemptFn of a non-transactional statement: session-level timeouts, our
+ * invalid leftovers dropped, the statement, and the invalid index a failed
+ * build left dropped.
+ */
+static void
+nontx_attempt(Runner *r, int n, int64_t lock_timeout_ms, const cJSON *attempts, void *arg,
+			  StatementRun *run, int *statement)
+{
+	NontxStatement *ns = arg;
+	int64_t start = attempt_now_ms();
+	StrList before = {0};
+
+	(void) n;
+	(void) attempts;
+	memset(run, 0, sizeof *run);
+	*statement = ns->index;
+	if (r->watcher)
+		watcher_begin(r->watcher, pgsql_backend_pid(r->conn));
+	if (!attempt_set_timeout(r->conn, false, "lock_timeout", lock_timeout_ms, &run->err) ||
+		!attempt_set_timeout(r->conn, false, "statement_timeout", r->schedule.statement_timeout_ms,
+							 &run->err))
+		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
+	else if (!ns->builds_index ||
+			 cleanup_before(r, ns->m, ns->relation, ns->ours, &before, ns->dropped, run)) {
+		attempt_run_free(run);
+		attempt_run_statement(r, ns->m->stmts[ns->index].sql, run);
+	}
+	if (run->outcome != OUTCOME_APPLIED && ns->builds_index && pgsql_is_ok(r->conn))
+		cleanup_after(r, ns->m, ns->relation, &before, ns->dropped);
+	strlist_free(&before);
+	run->ms = attempt_now_ms() - start;   /* cleanups included: they wait too */
+}
+
 /*
  * Runs statement i with its own retry budget. The attempts go to
  * `attempts` (the report) and `stmt_log` (its history entry).
@@ -206,93 +288,14 @@ static ApplyStatus
 nontx_statement(Runner *r, const Migration *m, int i, cJSON *report, cJSON *attempts,
 				cJSON *stmt_log, cJSON *dropped, int *nattempts)
 {
-	const Statement *st = &m->stmts[i];
-	char *relation = NULL;
-	const char *ours = NULL;
-	bool builds_index = index_target(r, st, &relation, &ours);
-	int64_t spent = 0;
-	ApplyStatus status = APPLY_GAVE_UP;
+	NontxStatement ns = {m, i, false, NULL, NULL, dropped};
+	AttemptLoop loop = {m, i, report, attempts, stmt_log, nontx_attempt, &ns, 0};
+	ApplyStatus status;
 
-	for (int n = 1;; n++) {
-		int64_t lt = retry_lock_timeout(&r->schedule, n), sleep_ms = 0, t_attempt;
-		StrList before = {0};
-		StatementRun run;
-		cJSON *aj;
-
-		*nattempts = n;
-		if (!retry_may_attempt(&r->schedule, n, spent)) {
-			log_error("[%d/%d] %s:%d:%d: gave up after %d attempts and %llds of lock waits",
-					  r->index, r->total, m->path, st->line, st->column, n - 1,
-					  (long long) (spent / 1000));
-			*nattempts = n - 1;
-			break;
-		}
-		switch (precheck_before_statement(r->conn, r->opts, m, i, report)) {
-		case PRECHECK_PROCEED:
-			break;
-		case PRECHECK_GAVE_UP:
-			status = APPLY_GAVE_UP;
-			goto done;
-		case PRECHECK_ERROR:
-			status = APPLY_CONNECTION;
-			goto done;
-		}
-		if (*r->interrupted) {
-			status = APPLY_INTERRUPTED;
-			break;
-		}
-		memset(&run, 0, sizeof run);
-		t_attempt = attempt_now_ms();
-		if (r->watcher)
-			watcher_begin(r->watcher, pgsql_backend_pid(r->conn));
-		if (!attempt_set_timeout(r->conn, false, "lock_timeout", lt, &run.err) ||
-			!attempt_set_timeout(r->conn, false, "statement_timeout",
-								 r->schedule.statement_timeout_ms, &run.err))
-			run.outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
-		else if (!builds_index || cleanup_before(r, m, relation, ours, &before, dropped, &run)) {
-			attempt_run_free(&run);
-			attempt_run_statement(r, st->sql, &run);
-		}
-		if (run.outcome != OUTCOME_APPLIED && builds_index && pgsql_is_ok(r->conn))
-			cleanup_after(r, m, relation, &before, dropped);
-		strlist_free(&before);
-		run.ms = attempt_now_ms() - t_attempt;   /* cleanups included: they wait too */
-
-		aj = attempt_json(r, n, lt, i, &run);
-		spent += run.ms;
-		if (attempt_outcome_retryable(run.outcome) && n < r->schedule.max_attempts &&
-			spent < r->schedule.max_wait_ms) {
-			sleep_ms = retry_sleep(&r->schedule, n, retry_random());
-			if (sleep_ms > r->schedule.max_wait_ms - spent)
-				sleep_ms = r->schedule.max_wait_ms - spent;
-			cJSON_ReplaceItemInObjectCaseSensitive(aj, "slept_ms", cJSON_CreateNumber((double) sleep_ms));
-		}
-		cJSON_AddItemToArray(attempts, aj);
-		cJSON_AddItemToArray(stmt_log, cJSON_Duplicate(aj, true));
-		attempt_log_progress(r, m, n, lt, &run, sleep_ms);
-
-		if (run.outcome == OUTCOME_APPLIED)
-			status = APPLY_APPLIED;
-		else if (run.outcome == OUTCOME_INTERRUPTED || *r->interrupted)
-			status = APPLY_INTERRUPTED;
-		else if (run.outcome == OUTCOME_CONNECTION) {
-			log_error("%s: connection lost: %s", m->path, run.err.message ? run.err.message : "");
-			status = APPLY_CONNECTION;
-		} else if (!attempt_outcome_retryable(run.outcome)) {
-			attempt_log_error(m, st, &run.err);
-			status = APPLY_FAILED;
-		}
-		attempt_run_free(&run);
-		if (status != APPLY_GAVE_UP)
-			break;
-		if (!attempt_sleep(r, sleep_ms)) {
-			status = APPLY_INTERRUPTED;
-			break;
-		}
-		spent += sleep_ms;
-	}
-done:
-	free(relation);
+	ns.builds_index = index_target(r, &m->stmts[i], &ns.relation, &ns.ours);
+	status = attempt_loop(r, &loop);
+	*nattempts = loop.attempts_made;
+	free(ns.relation);
 	return status;
 }
 
@@ -301,6 +304,7 @@ nontx_apply(Runner *r, const Migration *m, cJSON *report)
 {
 	cJSON *attempts = cJSON_AddArrayToObject(report, "attempts");
 	cJSON *dropped = cJSON_AddArrayToObject(report, "invalid_indexes_dropped");
+	cJSON *found = cJSON_AddArrayToObject(report, "indexes_found_built");
 	const HistoryRow *row = history_find(r->history, m->version);
 	int first = row && strcmp(row->status, HISTORY_PARTIAL) == 0 ? row->statements_done : 0;
 	int64_t started = attempt_now_ms();
@@ -319,12 +323,19 @@ nontx_apply(Runner *r, const Migration *m, cJSON *report)
 		cJSON *stmt_log = cJSON_CreateArray();
 		int64_t t0 = attempt_now_ms();
 		int nattempts = 0;
+		char *built = NULL;
 
 		if (attempt_is_transaction_control(&m->stmts[i]))
 			log_info("%s:%d:%d: skipping %s in a non-transactional migration", m->path,
 					 m->stmts[i].line, m->stmts[i].column,
 					 m->stmts[i].analysis.kind ? m->stmts[i].analysis.kind : "it");
-		else
+		else if ((int) i == first && index_already_built(r, &m->stmts[i], &built)) {
+			log_warn("[%d/%d] %s:%d:%d: index %s already exists and is valid: an interrupted run "
+					 "built it; counting the statement as done", r->index, r->total, m->path,
+					 m->stmts[i].line, m->stmts[i].column, built);
+			cJSON_AddItemToArray(found, cJSON_CreateString(built));
+			free(built);
+		} else
 			status = nontx_statement(r, m, (int) i, report, attempts, stmt_log, dropped,
 									 &nattempts);
 		if (status == APPLY_APPLIED &&

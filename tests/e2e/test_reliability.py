@@ -195,10 +195,8 @@ def test_kill_9_at_random_moments(migsafe_bin, fresh_db, write_migrations):
             (context, "a third run applied something again", res.stdout)
 
 
-# Known bug (issue 9), found by test_kill_9_at_random_moments: strict, so the
-# marker must go when it is fixed.
-@pytest.mark.xfail(strict=True, reason="a concurrent index build that finished after its runner "
-                   "was killed is re-run on resume and fails with 42P07")
+# Found by test_kill_9_at_random_moments (issue 9); fixed in runner/nontx.c
+# (index_already_built: a valid index of the resumed statement counts as built).
 def test_resume_after_unrecorded_concurrent_index_build(migsafe_bin, fresh_db, write_migrations):
     """The state the random kills reach: the runner is killed while its
     CREATE INDEX CONCURRENTLY runs, the server finishes the build before it
