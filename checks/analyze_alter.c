@@ -177,6 +177,7 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 	const cJSON *coldef = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
 	const cJSON *c;
 	CatType type;
+	CatDomain *domain;
 	bool fast_default = pgfacts_has(st->ctx->pg_version, PGFACT_FAST_DEFAULT);
 
 	(void) mode;
@@ -185,7 +186,8 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &type);
 	if (!type.array && pgfacts_serial_base(type.name))
 		st->rewrite = true;   /* DEFAULT nextval(...) is volatile */
-	if (strlist_contains(&st->ctx->catalog->constrained_domains, type.name))
+	domain = catalog_domain_find(st->ctx->catalog, type.name);
+	if (domain && domain->constrained)
 		st->rewrite = true;   /* every row's new value is checked against the domain */
 	cattype_free(&type);
 	cJSON_ArrayForEach(c, pgnode_list(coldef, "constraints")) {
@@ -293,12 +295,18 @@ refine_alter_type(AlterState *st, const cJSON *cmd, LockMode *mode)
 	const cJSON *coldef = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
 	const cJSON *using = cJSON_GetObjectItemCaseSensitive(coldef, "raw_default");
 	CatColumn *col = catalog_column_find(st->rel, column);
+	CatDomain *from_domain, *to_domain;
 	CatType to;
 
 	(void) mode;
 	rebuild_foreign_keys(st, column);
 	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &to);
-	if (col == NULL || pgfacts_type_change_rewrites(&col->type, &to) ||
+	from_domain = col ? catalog_domain_find(st->ctx->catalog, col->type.name) : NULL;
+	to_domain = catalog_domain_find(st->ctx->catalog, to.name);
+	/* a domain stores its base type's bytes; a constrained one must check every value */
+	if (col == NULL || (to_domain && to_domain->constrained) ||
+		pgfacts_type_change_rewrites(from_domain ? &from_domain->base : &col->type,
+									 to_domain ? &to_domain->base : &to) ||
 		(using && !using_is_plain_column(using, column)))
 		st->rewrite = true;
 	if (col) {

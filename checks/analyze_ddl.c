@@ -668,8 +668,8 @@ analyze_alter_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 
 	if (subtype == NULL || domain == NULL)
 		return;
-	if (strcmp(subtype, "C") == 0 || strcmp(subtype, "O") == 0)
-		strlist_add_unique(&cat->constrained_domains, domain);
+	if ((strcmp(subtype, "C") == 0 || strcmp(subtype, "O") == 0) && catalog_domain_find(cat, domain))
+		catalog_domain_find(cat, domain)->constrained = true;
 	checks = (strcmp(subtype, "C") == 0 && !pgnode_bool(con, "skip_validation")) ||
 		strcmp(subtype, "O") == 0 || strcmp(subtype, "V") == 0;
 	for (size_t i = 0; checks && i < cat->nrels; i++) {
@@ -686,18 +686,25 @@ analyze_alter_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	}
 }
 
-/* CREATE DOMAIN locks nothing; the catalog notes whether it has constraints. */
+/* CREATE DOMAIN locks nothing; the catalog notes its base type and whether it has constraints. */
 void
 analyze_create_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const char *domain = pgnode_last_name(pgnode_list(body, "domainname"));
+	const char *name = pgnode_last_name(pgnode_list(body, "domainname"));
 	const cJSON *c;
+	CatDomain *domain;
+	CatType base;
 
 	(void) a;
+	if (name == NULL)
+		return;
+	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(body, "typeName"), &base);
+	domain = catalog_domain_add(ctx->catalog, name, &base);
+	cattype_free(&base);
 	cJSON_ArrayForEach(c, pgnode_list(body, "constraints")) {
 		const char *contype = pgnode_str(pgnode_as(c, "Constraint"), "contype");
 
-		if (domain && contype && (strcmp(contype, "CONSTR_CHECK") == 0 || strcmp(contype, "CONSTR_NOTNULL") == 0))
-			strlist_add_unique(&ctx->catalog->constrained_domains, domain);
+		if (contype && (strcmp(contype, "CONSTR_CHECK") == 0 || strcmp(contype, "CONSTR_NOTNULL") == 0))
+			domain->constrained = true;
 	}
 }

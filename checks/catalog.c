@@ -86,7 +86,12 @@ catalog_free(Catalog *cat)
 	free(cat->rels);
 	free(cat->fks);
 	free(cat->checks);
-	strlist_free(&cat->constrained_domains);
+	for (size_t i = 0; i < cat->ndomains; i++) {
+		free(cat->domains[i]->name);
+		cattype_free(&cat->domains[i]->base);
+		free(cat->domains[i]);
+	}
+	free(cat->domains);
 	free(cat);
 }
 
@@ -348,4 +353,33 @@ catalog_has_notnull_check(const Catalog *cat, const char *table, const char *col
 			return true;
 	}
 	return false;
+}
+
+/* A domain by name, or NULL. */
+CatDomain *
+catalog_domain_find(const Catalog *cat, const char *name)
+{
+	for (size_t i = 0; name && i < cat->ndomains; i++)
+		if (strcmp(cat->domains[i]->name, name) == 0)
+			return cat->domains[i];
+	return NULL;
+}
+
+/* Records a domain; CREATE DOMAIN of an existing name replaces its facts. */
+CatDomain *
+catalog_domain_add(Catalog *cat, const char *name, const CatType *base)
+{
+	CatDomain *d = catalog_domain_find(cat, name);
+
+	if (d) {
+		cattype_free(&d->base);
+	} else {
+		d = xcalloc(1, sizeof *d);
+		d->name = xstrdup(name);
+		array_reserve((void **) &cat->domains, &cat->domains_cap, cat->ndomains, sizeof(CatDomain *));
+		cat->domains[cat->ndomains++] = d;
+	}
+	cattype_copy(&d->base, base);
+	d->constrained = false;
+	return d;
 }

@@ -72,6 +72,13 @@ typedef struct CatNotNullCheck {
 	bool valid;
 } CatNotNullCheck;
 
+/* A domain: its base type, and whether values must pass constraints. */
+typedef struct CatDomain {
+	char *name;          /* last part of the name, as column types are stored */
+	CatType base;
+	bool constrained;    /* CHECK or NOT NULL: new values of it must be checked */
+} CatDomain;
+
 typedef struct Catalog {
 	CatRelation **rels;
 	size_t nrels;
@@ -82,7 +89,9 @@ typedef struct Catalog {
 	CatNotNullCheck **checks;
 	size_t nchecks;
 	size_t checks_cap;
-	StrList constrained_domains; /* domains with CHECK / NOT NULL: new columns of them rewrite */
+	struct CatDomain **domains;
+	size_t ndomains;
+	size_t domains_cap;
 } Catalog;
 
 Catalog *catalog_new(void);
@@ -123,6 +132,10 @@ CatNotNullCheck *catalog_check_add(Catalog *cat, const char *table, const char *
 CatNotNullCheck *catalog_check_find(const Catalog *cat, const char *table, const char *name);
 /* True when a valid "col IS NOT NULL" check exists on table.column. */
 bool catalog_has_notnull_check(const Catalog *cat, const char *table, const char *column);
+
+/* Adds (or replaces) a domain over base; takes copies. */
+CatDomain *catalog_domain_add(Catalog *cat, const char *name, const CatType *base);
+CatDomain *catalog_domain_find(const Catalog *cat, const char *name);
 
 void cattype_copy(CatType *dst, const CatType *src);
 void cattype_free(CatType *t);

@@ -717,3 +717,10 @@ ALTER TABLE accounts ADD COLUMN qty positive_int DEFAULT 5;
 -- case: domain
 CREATE DOMAIN small_int AS int CHECK (VALUE < 100);
 ALTER TABLE accounts ADD COLUMN small small_int;
+-- case: domain
+ALTER TABLE stock ALTER COLUMN amount TYPE int;
+-- case: domain
+ALTER TABLE items ALTER COLUMN qty TYPE positive_int;
+-- case: domain
+CREATE DOMAIN small_int AS int CHECK (VALUE < 100);
+ALTER TABLE items ALTER COLUMN qty TYPE small_int;
