@@ -344,7 +344,7 @@ def test_suite_size_and_families():
                    "cluster", "vacuum", "analyze", "truncate", "lock-table", "views",
                    "materialized-views", "sequences", "partitions", "row-level-security",
                    "comment", "grant", "select", "select-for", "insert", "update", "delete",
-                   "copy", "search-path"):
+                   "copy", "search-path", "domain", "publication", "merge"):
         assert family in families, family
 
 
