@@ -355,7 +355,10 @@ refine_add_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 	}
 }
 
-/* VALIDATE CONSTRAINT scans; a foreign key's check also row-share locks the referenced table. */
+/*
+ * VALIDATE CONSTRAINT scans; a foreign key's check also row-share locks the
+ * referenced table. A constraint already valid is left alone (no scan).
+ */
 static void
 refine_validate_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
@@ -364,9 +367,13 @@ refine_validate_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 	CatNotNullCheck *check = name ? catalog_check_find(st->ctx->catalog, st->table, name) : NULL;
 
 	(void) mode;
+	if ((fk && fk->valid) || (check && check->valid))
+		return;
 	st->scan = true;
-	if (fk)
+	if (fk) {
 		analyze_lock(st->ctx, st->a, fk->ref_table, LOCK_ROW_SHARE, false);
+		fk->valid = true;
+	}
 	if (check)
 		check->valid = true;
 }

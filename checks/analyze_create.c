@@ -72,6 +72,7 @@ analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *
 	}
 	if (fk->name == NULL)
 		fk->name = default_fk_name(table, &fk->cols);
+	fk->valid = !pgnode_bool(con, "skip_validation");
 	free(ref);
 }
 

@@ -282,6 +282,7 @@ catalog_fk_add(Catalog *cat, const char *name, const char *table, const char *re
 	fk->ref_table = xstrdup(ref_table);
 	fk->upd_action = upd_action ? upd_action : 'a';
 	fk->del_action = del_action ? del_action : 'a';
+	fk->valid = true;
 	array_reserve((void **) &cat->fks, &cat->fks_cap, cat->nfks, sizeof(CatForeignKey *));
 	cat->fks[cat->nfks++] = fk;
 	return fk;

@@ -62,6 +62,7 @@ typedef struct CatForeignKey {
 	StrList ref_cols;    /* empty: the referenced table's primary key */
 	char upd_action;     /* 'a' no action, 'r' restrict, 'c' cascade, 'n' set null, 'd' set default */
 	char del_action;
+	bool valid;          /* false: added NOT VALID and not validated since */
 } CatForeignKey;
 
 /* A named CHECK constraint of the form "col IS NOT NULL". */

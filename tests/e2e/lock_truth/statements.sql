@@ -724,3 +724,9 @@ ALTER TABLE items ALTER COLUMN qty TYPE positive_int;
 -- case: domain
 CREATE DOMAIN small_int AS int CHECK (VALUE < 100);
 ALTER TABLE items ALTER COLUMN qty TYPE small_int;
+-- case: alter-table
+ALTER TABLE accounts RENAME COLUMN id TO account_id;
+-- case: alter-table
+ALTER TABLE orders VALIDATE CONSTRAINT orders_account_id_fkey;
+-- case: alter-table
+ALTER TABLE orders ALTER COLUMN note SET DATA TYPE varchar(150);
