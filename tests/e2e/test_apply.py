@@ -627,3 +627,24 @@ def test_history_records_git_commit_and_ci_job(db, run, write_migrations, tmp_pa
     r = run("apply", "--db", db, d, *NO_GATE, env={"MIGSAFE_CI_JOB": "job-42"})
     assert r.returncode == 0, r.stderr
     assert query(db, "SELECT git_commit, ci_job FROM migsafe.migrations") == [(head, "job-42")]
+
+
+def test_forgotten_session_that_never_ends_gives_up_with_exit_3(db, run, write_migrations,
+                                                                 tmp_path):
+    """The same with a session idle in transaction and every default but the
+    pre-check's wait: exit 3, the table unchanged, no history row."""
+    setup_accounts(db)
+    d = write_migrations({"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"})
+    report = tmp_path / "r.json"
+    blocker = Blocker(db, "SELECT * FROM accounts", app="billing")
+    try:
+        r = run("apply", "--db", db, d, "--blocker-wait", "1s", "--report", report, *NO_GATE)
+    finally:
+        blocker.release()
+    assert r.returncode == 3, r.stderr
+    assert not column_exists(db, "accounts", "email")
+    assert history_rows(db) == {}
+    m = load_report(report)["migrations"][0]
+    assert m["status"] == "gave-up"
+    assert any(b["pid"] == blocker.pid and b["state"] == "idle in transaction"
+               for b in _all_blockers(m))
