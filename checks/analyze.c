@@ -133,6 +133,22 @@ analyze_lock_rangevar(AnalyzeContext *ctx, Analysis *a, const cJSON *rv, LockMod
 	return name;
 }
 
+/* Finds parent's DEFAULT partition in the catalog and locks it for the check. */
+void
+analyze_lock_default_partition(AnalyzeContext *ctx, Analysis *a, const char *parent)
+{
+	Catalog *cat = ctx->catalog;
+
+	for (size_t i = 0; parent && i < cat->nrels; i++) {
+		CatRelation *r = cat->rels[i];
+
+		if (r->default_partition && r->parent && strcmp(r->parent, parent) == 0) {
+			analyze_lock(ctx, a, r->name, LOCK_ACCESS_EXCLUSIVE, true);
+			strlist_add_unique(&a->scans, r->name);
+		}
+	}
+}
+
 /* Replaces the statement's kind with a more precise one. */
 void
 analyze_set_kind(Analysis *a, const char *kind)

@@ -438,6 +438,9 @@ refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 	char *part;
 	CatRelation *p;
 
+	const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
+	bool is_default = pgnode_bool(cJSON_GetObjectItemCaseSensitive(pc, "bound"), "is_default");
+
 	if (!pgfacts_has(st->ctx->pg_version, PGFACT_ATTACH_PARTITION_SHARE_UPDATE))
 		*mode = LOCK_ACCESS_EXCLUSIVE;
 	if (partition_name(st, cmd, &part) == NULL)
@@ -446,11 +449,14 @@ refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 	if (p == NULL || p->kind != CAT_INDEX) {
 		analyze_lock(st->ctx, st->a, part, LOCK_ACCESS_EXCLUSIVE, true);
 		strlist_add_unique(&st->a->scans, part);
+		if (!is_default)
+			analyze_lock_default_partition(st->ctx, st->a, st->table);
 	}
 	if (p) {
 		free(p->parent);
 		p->parent = xstrdup(st->table);
 		p->partition = true;
+		p->default_partition = is_default;
 	}
 	free(part);
 }
@@ -479,6 +485,7 @@ refine_detach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 		free(p->parent);
 		p->parent = NULL;
 		p->partition = false;
+		p->default_partition = false;
 	}
 	free(part);
 }

@@ -255,7 +255,9 @@ analyze_create_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
 	bool partitioned = cJSON_GetObjectItemCaseSensitive(body, "partspec") != NULL;
-	bool is_partition = cJSON_GetObjectItemCaseSensitive(body, "partbound") != NULL;
+	const cJSON *bound = cJSON_GetObjectItemCaseSensitive(body, "partbound");
+	bool is_partition = bound != NULL;
+	bool is_default = pgnode_bool(bound, "is_default");
 	char *name = analyze_rangevar(ctx, rv);
 	CatRelation *rel;
 	const cJSON *item;
@@ -275,9 +277,12 @@ analyze_create_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		if (parent == NULL)
 			continue;
 		analyze_lock(ctx, a, parent, is_partition ? LOCK_PARTITION_PARENT : LOCK_INHERIT_PARENT, false);
+		if (is_partition && !is_default)
+			analyze_lock_default_partition(ctx, a, parent);
 		free(rel->parent);
 		rel->parent = xstrdup(parent);
 		rel->partition = is_partition;
+		rel->default_partition = is_default;
 		for (size_t i = 0; p && i < p->ncols; i++)
 			catalog_column_add(rel, p->cols[i].name, &p->cols[i].type);
 		free(parent);

@@ -48,6 +48,12 @@ void analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mo
 /* Locks the relation of a RangeVar body (children unless ONLY); returns its name (caller frees). */
 char *analyze_lock_rangevar(AnalyzeContext *ctx, Analysis *a, const cJSON *rv, LockMode mode);
 
+/*
+ * A new partition of parent takes rows the DEFAULT partition may hold: that
+ * partition is locked ACCESS EXCLUSIVE and scanned.
+ */
+void analyze_lock_default_partition(AnalyzeContext *ctx, Analysis *a, const char *parent);
+
 /* Sets a->kind (replacing an earlier value). */
 void analyze_set_kind(Analysis *a, const char *kind);
 

@@ -46,6 +46,7 @@ typedef struct CatRelation {
 	char *table;         /* index: its table; sequence: the table owning it */
 	char *parent;        /* partition or inheritance child: its parent */
 	bool partition;      /* parent is a partitioned table (not plain inheritance) */
+	bool default_partition; /* the parent's DEFAULT partition */
 	bool clustered;      /* CLUSTER ... USING / CLUSTER ON chose an index */
 	char *tablespace;    /* NULL: the database default */
 	char *access_method; /* NULL: heap, the default */

@@ -51,6 +51,11 @@ CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO (
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE events_2026 (id bigint NOT NULL, happened date NOT NULL, payload text);
 
+CREATE TABLE metrics (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE metrics_2024 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE metrics_other PARTITION OF metrics DEFAULT;
+CREATE TABLE metrics_2025 (id int, at date);
+
 CREATE TABLE notes (id int, body text);
 CREATE TABLE notes_archive () INHERITS (notes);
 CREATE TABLE notes_extra (id int, body text);
@@ -80,6 +85,8 @@ INSERT INTO tags VALUES ('red', 'r'), ('blue', 'b');
 INSERT INTO audit_log (account_id, msg) VALUES (1, 'hello');
 INSERT INTO events SELECT g, date '2024-01-01' + g * 2, 'p' FROM generate_series(1, 300) g;
 INSERT INTO events_2026 VALUES (1, '2026-03-01', 'x');
+INSERT INTO metrics VALUES (1, '2024-05-05'), (2, '2030-01-01');
+INSERT INTO metrics_2025 VALUES (3, '2025-05-05');
 INSERT INTO notes VALUES (1, 'a');
 INSERT INTO notes_archive VALUES (2, 'b');
 INSERT INTO scratch VALUES (1, 'x');

@@ -730,3 +730,13 @@ ALTER TABLE accounts RENAME COLUMN id TO account_id;
 ALTER TABLE orders VALIDATE CONSTRAINT orders_account_id_fkey;
 -- case: alter-table
 ALTER TABLE orders ALTER COLUMN note SET DATA TYPE varchar(150);
+-- case: partitions
+ALTER TABLE metrics ATTACH PARTITION metrics_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+-- case: partitions
+CREATE TABLE metrics_2026 PARTITION OF metrics FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+-- case: partitions
+DROP TABLE metrics_other;
+-- case: partitions
+ALTER TABLE metrics DETACH PARTITION metrics_other;
+-- case: partitions
+SELECT * FROM metrics;
