@@ -494,12 +494,19 @@ analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 			CatRelation *t = catalog_find(ctx->catalog, idx->table);
 
 			analyze_lock(ctx, a, idx->table, mode, t && t->kind == CAT_PARTITIONED);
+			/* partitions are reindexed one transaction each, outside a block */
+			if (t && t->kind == CAT_PARTITIONED)
+				a->transactional = false;
 		} else {
 			a->known = false;
 			analysis_add_lock(a, rel, concurrent ? mode : LOCK_ACCESS_EXCLUSIVE);
 		}
 	} else if (kind && strcmp(kind, "REINDEX_OBJECT_TABLE") == 0 && rel) {
+		CatRelation *t = catalog_find(ctx->catalog, rel);
+
 		analyze_lock(ctx, a, rel, mode, true);
+		if (t && t->kind == CAT_PARTITIONED)
+			a->transactional = false;
 	} else {
 		/* SCHEMA / DATABASE / SYSTEM: one transaction per table, outside a block */
 		const char *schema = pgnode_str(body, "name");

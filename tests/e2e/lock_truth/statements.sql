@@ -2,7 +2,9 @@
 -- case; the SQL up to the next case line runs against a fresh copy of
 -- fixture.sql. Optional lines right after it:
 --   -- maybe: <relation> ...      predicted locks that depend on the data (rows
---                                 routed to one partition) and may not show
+--                                 routed to one partition) or on timing (a
+--                                 partition not yet reached when the waiting
+--                                 statement is observed) and may not show
 --   -- block: <relation> <MODE>   cannot run in a transaction block: observed
 --                                 from a second session while it waits behind
 --                                 a lock in MODE held on relation (SELECT: the
@@ -740,3 +742,15 @@ DROP TABLE metrics_other;
 ALTER TABLE metrics DETACH PARTITION metrics_other;
 -- case: partitions
 SELECT * FROM metrics;
+-- case: reindex
+-- block: public.metrics_2024 ROW EXCLUSIVE
+-- maybe: public.metrics_other
+REINDEX TABLE metrics;
+-- case: create-index
+CREATE UNIQUE INDEX metrics_id_at_idx ON metrics (id, at);
+-- case: truncate
+-- storage-swap
+TRUNCATE metrics;
+-- case: insert
+-- maybe: public.metrics_2024
+INSERT INTO metrics VALUES (5, '2031-01-01');
