@@ -6,8 +6,10 @@
  * the safety gate, take the runner lock, then apply each pending migration
  * through the attempt loop; report every attempt.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attempt.h"
 #include "cli.h"
@@ -291,6 +293,35 @@ apply_session_setup(PgConn *conn)
 	}
 }
 
+/*
+ * True when the report files can be written: their directory exists and is
+ * writable. Checked before anything is applied, so that a typo in --report
+ * never turns into "applied, then exit 2".
+ */
+static bool
+apply_output_paths_writable(const Options *opts)
+{
+	const char *paths[] = {opts->output_path, opts->report_path};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		const char *slash;
+		char *dir;
+
+		if (paths[i] == NULL || strcmp(paths[i], "-") == 0)
+			continue;
+		slash = strrchr(paths[i], '/');
+		dir = slash ? (slash == paths[i] ? xstrdup("/") : xstrndup(paths[i], (size_t) (slash - paths[i]))) :
+			xstrdup(".");
+		if (access(dir, W_OK | X_OK) != 0) {
+			log_error("cannot write the report to %s: %s: %s", paths[i], dir, strerror(errno));
+			ok = false;
+		}
+		free(dir);
+	}
+	return ok;
+}
+
 /* Connects, compares, gates, locks and applies; returns the exit code. */
 static int
 apply_run(ApplyRun *ar)
@@ -373,6 +404,10 @@ cli_apply(int argc, char **argv)
 	}
 	signals_install();
 
+	if (!apply_output_paths_writable(&ar.opts)) {
+		options_free(&ar.opts);
+		return EXIT_USAGE;
+	}
 	if (!pipeline_load(&ar.opts, &ar.migrations))
 		rc = EXIT_USAGE;
 	else {

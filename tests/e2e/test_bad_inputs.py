@@ -176,10 +176,8 @@ def test_unreadable_input(migsafe_bin, db, public_tmp, what):
     assert_nothing_applied(db)
 
 
-# Known bug (issue 9): apply applies the migrations first and only then fails
-# to create the report file, exit 2 after the fact. strict: the test turns
-# red as soon as apply checks the report path up front, so the marker goes.
-@pytest.mark.xfail(strict=True, reason="apply checks the report path only after applying")
+# Found by this suite (issue 9); apply now checks the report paths before
+# applying anything (runner/cli_apply.c).
 @pytest.mark.parametrize("option", ["--report", "--output"])
 def test_report_path_not_writable(run, db, tmp_path, option):
     d = write_case(tmp_path, {})
