@@ -466,6 +466,9 @@ analyze_cluster(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	if (rel) {
 		CatRelation *r = catalog_find(cat, rel);
 
+		/* a partitioned table is clustered one partition per transaction */
+		if (r && r->kind == CAT_PARTITIONED)
+			a->transactional = false;
 		add_with_partitions(ctx, &a->rewrites, rel);
 		if (r && pgnode_str(body, "indexname"))
 			r->clustered = true;

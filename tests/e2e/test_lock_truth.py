@@ -68,8 +68,9 @@ def parse_cases():
                 elif key == "maybe":
                     current["maybe"].update(value.split())
                 elif key == "block":
-                    rel, mode = value.split(None, 1)
-                    current["block"] = (rel, mode)
+                    only = value.startswith("ONLY ")
+                    rel, mode = value[5:].split(None, 1) if only else value.split(None, 1)
+                    current["block"] = (rel, mode, only)
                 elif key == "copy":
                     current["copy"] = value.replace("\\t", "\t").replace("\\n", "\n")
                 else:
@@ -257,7 +258,7 @@ def run_blocked(url, case):
     Runs a case that cannot be in a transaction block in its own database,
     while a second session holds case["block"]; reads its locks while it waits.
     """
-    rel, mode = case["block"]
+    rel, mode, only = case["block"]
     holder = connect(url, autocommit=False, application_name="lock-truth-holder")
     runner = connect(url, application_name="lock-truth-runner")
     watcher = connect(url, application_name="lock-truth-watcher")
@@ -274,7 +275,7 @@ def run_blocked(url, case):
                 # LOCK TABLE refuses materialized views: a read holds ACCESS SHARE
                 cur.execute(f'SELECT 1 FROM "{schema}"."{name}" LIMIT 0')
             else:
-                cur.execute(f'LOCK TABLE "{schema}"."{name}" IN {mode} MODE')
+                cur.execute(f'LOCK TABLE {"ONLY " if only else ""}"{schema}"."{name}" IN {mode} MODE')
 
         def run():
             try:

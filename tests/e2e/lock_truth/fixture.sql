@@ -55,6 +55,7 @@ CREATE TABLE metrics (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE metrics_2024 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE metrics_other PARTITION OF metrics DEFAULT;
 CREATE TABLE metrics_2025 (id int, at date);
+CREATE INDEX metrics_id_idx ON metrics (id);
 
 CREATE TABLE notes (id int, body text);
 CREATE TABLE notes_archive () INHERITS (notes);

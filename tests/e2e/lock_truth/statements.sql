@@ -5,7 +5,8 @@
 --                                 routed to one partition) or on timing (a
 --                                 partition not yet reached when the waiting
 --                                 statement is observed) and may not show
---   -- block: <relation> <MODE>   cannot run in a transaction block: observed
+--   -- block: [ONLY] <relation> <MODE>
+--                                 cannot run in a transaction block: observed
 --                                 from a second session while it waits behind
 --                                 a lock in MODE held on relation (SELECT: the
 --                                 ACCESS SHARE lock of a read)
@@ -754,3 +755,13 @@ TRUNCATE metrics;
 -- case: insert
 -- maybe: public.metrics_2024
 INSERT INTO metrics VALUES (5, '2031-01-01');
+-- case: cluster
+-- block: public.metrics_2024 SELECT
+-- maybe: public.metrics public.metrics_other
+-- CLUSTER of a partitioned table locks the parent in a first transaction,
+-- then each partition in its own: this case and the next observe both stages.
+CLUSTER metrics USING metrics_id_idx;
+-- case: cluster
+-- block: ONLY public.metrics ACCESS EXCLUSIVE
+-- maybe: public.metrics_2024 public.metrics_other
+CLUSTER metrics USING metrics_id_idx;
