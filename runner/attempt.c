@@ -215,6 +215,10 @@ attempt_json(Runner *r, int n, int64_t lock_timeout_ms, int statement, const Sta
 	cJSON_AddNumberToObject(o, "slept_ms", 0);
 	if (run->err.message)
 		cJSON_AddStringToObject(o, "message", run->err.message);
+	if (run->err.detail)
+		cJSON_AddStringToObject(o, "detail", run->err.detail);
+	if (run->err.hint)
+		cJSON_AddStringToObject(o, "hint", run->err.hint);
 	if (run->watchdog_reason)
 		cJSON_AddStringToObject(o, "watchdog", run->watchdog_reason);
 	if (r->watcher) {

@@ -406,10 +406,12 @@ def test_failed_concurrent_index_is_dropped_and_rerun_succeeds(db, run, write_mi
     r = run("apply", "--db", db, d, "--report", report, *NO_GATE)
     assert r.returncode == 1, r.stderr
     assert "23505" in r.stderr and "0001_unique.sql:1:1" in r.stderr
+    assert "detail: Key (email)=(a@x) is duplicated" in r.stderr
     assert index_state(db, "users_email_key") is None, "the invalid index must be dropped"
     m = load_report(report)["migrations"][0]
     assert m["status"] == "failed" and m["invalid_indexes_dropped"] == ["public.users_email_key"]
     assert m["attempts"][0]["outcome"] == "error" and m["attempts"][0]["sqlstate"] == "23505"
+    assert m["attempts"][0]["detail"] == "Key (email)=(a@x) is duplicated."
     assert "0001" not in history_rows(db)
 
     query(db, "DELETE FROM users WHERE ctid = (SELECT max(ctid) FROM users WHERE email = 'a@x')")
