@@ -212,13 +212,11 @@ analyze_rename(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	} else if (rel && is_relation_object(objtype)) {
 		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
 	} else if (rel && objtype && strcmp(objtype, "OBJECT_COLUMN") == 0) {
-		CatColumn *col = catalog_column_find(catalog_find(ctx->catalog, rel), pgnode_str(body, "subname"));
+		const char *column = pgnode_str(body, "subname");
 
 		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, pgnode_bool(rv, "inh"));
-		if (col && newname) {
-			free(col->name);
-			col->name = xstrdup(newname);
-		}
+		if (column && newname)
+			catalog_column_rename(ctx->catalog, rel, column, newname);
 	} else if (rel && is_table_subobject(objtype)) {
 		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
 	} else if (objtype && strcmp(objtype, "OBJECT_SCHEMA") == 0 && newname) {

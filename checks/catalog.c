@@ -384,3 +384,35 @@ catalog_domain_add(Catalog *cat, const char *name, const CatType *base)
 	d->constrained = false;
 	return d;
 }
+
+/* Replaces old_name by new_name in a list of column names. */
+static void
+rename_in_list(StrList *l, const char *old_name, const char *new_name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		rename_field(&l->items[i], old_name, new_name);
+}
+
+/* RENAME COLUMN: every place the catalog names the column follows. */
+void
+catalog_column_rename(Catalog *cat, const char *table, const char *column, const char *new_name)
+{
+	CatRelation *rel = catalog_find(cat, table);
+	CatColumn *col = catalog_column_find(rel, column);
+	char *old_name = xstrdup(column);
+
+	if (col)
+		rename_field(&col->name, old_name, new_name);
+	if (rel)
+		rename_in_list(&rel->pkey, old_name, new_name);
+	for (size_t i = 0; i < cat->nfks; i++) {
+		if (strcmp(cat->fks[i]->table, table) == 0)
+			rename_in_list(&cat->fks[i]->cols, old_name, new_name);
+		if (strcmp(cat->fks[i]->ref_table, table) == 0)
+			rename_in_list(&cat->fks[i]->ref_cols, old_name, new_name);
+	}
+	for (size_t i = 0; i < cat->nchecks; i++)
+		if (strcmp(cat->checks[i]->table, table) == 0)
+			rename_field(&cat->checks[i]->column, old_name, new_name);
+	free(old_name);
+}

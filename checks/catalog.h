@@ -121,6 +121,8 @@ CatColumn *catalog_column_find(const CatRelation *rel, const char *column);
 /* Adds a column, taking a copy of the type. */
 CatColumn *catalog_column_add(CatRelation *rel, const char *column, const CatType *type);
 void catalog_column_drop(CatRelation *rel, const char *column);
+/* Renames a column of table, also in its primary key, foreign keys and checks. */
+void catalog_column_rename(Catalog *cat, const char *table, const char *column, const char *new_name);
 
 /* Adds a foreign key; takes copies of everything. */
 CatForeignKey *catalog_fk_add(Catalog *cat, const char *name, const char *table,

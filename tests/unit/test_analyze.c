@@ -191,6 +191,11 @@ test_foreign_keys(void **state)
 	assert_int_equal(lock_on(m, "public.accounts"), LOCK_NONE);
 	assert_int_equal(lock_on(m, "public.items"), LOCK_NONE);
 	migration_free(m);
+
+	/* a renamed foreign key column is still checked */
+	m = analyze_sql(15, SCHEMA, "ALTER TABLE orders RENAME COLUMN account_id TO acc; UPDATE orders SET acc = 2");
+	assert_int_equal(lock_on(m, "public.accounts"), LOCK_ROW_SHARE);
+	migration_free(m);
 }
 
 static void
