@@ -120,6 +120,49 @@ drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool casc
 	}
 }
 
+/* DROP FUNCTION ... CASCADE drops the triggers that run it: ACCESS EXCLUSIVE on their tables. */
+static void
+drop_function_cascade(AnalyzeContext *ctx, Analysis *a, const char *function)
+{
+	Catalog *cat = ctx->catalog;
+
+	for (size_t i = 0; function && i < cat->ntriggers; i++)
+		if (strcmp(cat->triggers[i]->function, function) == 0)
+			analyze_lock(ctx, a, cat->triggers[i]->table, LOCK_ACCESS_EXCLUSIVE, false);
+}
+
+/*
+ * DROP TYPE / DOMAIN ... CASCADE drops the columns of that type (ACCESS
+ * EXCLUSIVE on their tables) and the views over those tables that use them;
+ * which columns a view uses is not tracked, so every view reading such a
+ * table is assumed dropped.
+ */
+static void
+drop_type_cascade(AnalyzeContext *ctx, Analysis *a, const char *type)
+{
+	Catalog *cat = ctx->catalog;
+
+	for (size_t i = 0; type && i < cat->nrels; i++) {
+		CatRelation *r = cat->rels[i];
+		bool uses = false;
+
+		if (r->kind != CAT_TABLE && r->kind != CAT_PARTITIONED && r->kind != CAT_FOREIGN)
+			continue;
+		for (size_t c = 0; c < r->ncols; c++)
+			if (strcmp(r->cols[c].type.name, type) == 0)
+				uses = true;
+		if (!uses)
+			continue;
+		analyze_lock(ctx, a, r->name, LOCK_ACCESS_EXCLUSIVE, true);
+		for (size_t v = 0; v < cat->nrels; v++) {
+			CatRelation *o = cat->rels[v];
+
+			if ((o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) && strlist_contains(&o->reads, r->name))
+				drop_relation_locks(ctx, a, o->name, true, 1);
+		}
+	}
+}
+
 /* DROP INDEX [CONCURRENTLY]: the table behind the index, from the catalog. */
 static void
 drop_index(AnalyzeContext *ctx, const cJSON *body, const char *index, Analysis *a)
@@ -172,6 +215,16 @@ analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 			/* DROP TRIGGER / POLICY / RULE ... ON table */
 			name = analyze_name_list(ctx, names, 1);
 			analyze_lock(ctx, a, name, LOCK_ACCESS_EXCLUSIVE, false);
+			if (name && strcmp(objtype, "OBJECT_TRIGGER") == 0)
+				catalog_trigger_drop(ctx->catalog, pgnode_last_name(names), name);
+		} else if (cascade && objtype && strcmp(objtype, "OBJECT_FUNCTION") == 0) {
+			name = NULL;
+			drop_function_cascade(ctx, a, pgnode_last_name(pgnode_list(pgnode_as(object, "ObjectWithArgs"),
+																		"objname")));
+		} else if (cascade && objtype && (strcmp(objtype, "OBJECT_TYPE") == 0 ||
+										  strcmp(objtype, "OBJECT_DOMAIN") == 0)) {
+			name = NULL;
+			drop_type_cascade(ctx, a, pgnode_last_name(pgnode_list(pgnode_as(object, "TypeName"), "names")));
 		} else if (objtype && strcmp(objtype, "OBJECT_SCHEMA") == 0 && cascade) {
 			const char *schema = pgnode_sval(object);
 			Catalog *cat = ctx->catalog;
@@ -553,6 +606,12 @@ analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	/* row triggers on a partitioned table are cloned onto every partition */
 	analyze_lock(ctx, a, rel, LOCK_SHARE_ROW_EXCLUSIVE,
 				 r && r->kind == CAT_PARTITIONED && pgnode_bool(body, "row"));
+	if (rel) {
+		if (pgnode_bool(body, "replace"))
+			catalog_trigger_drop(ctx->catalog, pgnode_str(body, "trigname"), rel);
+		catalog_trigger_add(ctx->catalog, pgnode_str(body, "trigname"), rel,
+							pgnode_last_name(pgnode_list(body, "funcname")));
+	}
 	free(rel);
 }
 

@@ -71,6 +71,8 @@ check_free(CatNotNullCheck *c)
 	free(c);
 }
 
+static void catalog_trigger_drop_all(Catalog *cat);
+
 /* Releases the catalog and everything in it. */
 void
 catalog_free(Catalog *cat)
@@ -92,6 +94,7 @@ catalog_free(Catalog *cat)
 		free(cat->domains[i]);
 	}
 	free(cat->domains);
+	catalog_trigger_drop_all(cat);
 	free(cat);
 }
 
@@ -171,6 +174,7 @@ catalog_drop(Catalog *cat, const char *name)
 		}
 		i++;
 	}
+	catalog_trigger_drop(cat, NULL, victim);
 	for (i = 0; i < cat->nrels; i++) {
 		if (strcmp(cat->rels[i]->name, victim) == 0) {
 			catalog_remove_at(cat, i);
@@ -211,6 +215,8 @@ catalog_rename(Catalog *cat, const char *old_name, const char *new_name)
 	}
 	for (size_t i = 0; i < cat->nchecks; i++)
 		rename_field(&cat->checks[i]->table, old_copy, new_name);
+	for (size_t i = 0; i < cat->ntriggers; i++)
+		rename_field(&cat->triggers[i]->table, old_copy, new_name);
 	free(old_copy);
 }
 
@@ -415,4 +421,52 @@ catalog_column_rename(Catalog *cat, const char *table, const char *column, const
 		if (strcmp(cat->checks[i]->table, table) == 0)
 			rename_field(&cat->checks[i]->column, old_name, new_name);
 	free(old_name);
+}
+
+/* Records which table a trigger is on and which function it runs. */
+void
+catalog_trigger_add(Catalog *cat, const char *name, const char *table, const char *function)
+{
+	CatTrigger *t = xcalloc(1, sizeof *t);
+
+	t->name = xstrdup(name ? name : "");
+	t->table = xstrdup(table);
+	t->function = xstrdup(function ? function : "");
+	array_reserve((void **) &cat->triggers, &cat->triggers_cap, cat->ntriggers, sizeof(CatTrigger *));
+	cat->triggers[cat->ntriggers++] = t;
+}
+
+/* Removes the matching triggers, keeping the order of the others. */
+void
+catalog_trigger_drop(Catalog *cat, const char *name, const char *table)
+{
+	for (size_t i = 0; i < cat->ntriggers;) {
+		CatTrigger *t = cat->triggers[i];
+
+		if (strcmp(t->table, table) == 0 && (name == NULL || strcmp(t->name, name) == 0)) {
+			free(t->name);
+			free(t->table);
+			free(t->function);
+			free(t);
+			memmove(&cat->triggers[i], &cat->triggers[i + 1], (cat->ntriggers - i - 1) * sizeof(CatTrigger *));
+			cat->ntriggers--;
+			continue;
+		}
+		i++;
+	}
+}
+
+/* Releases every trigger (catalog_free). */
+static void
+catalog_trigger_drop_all(Catalog *cat)
+{
+	for (size_t i = 0; i < cat->ntriggers; i++) {
+		free(cat->triggers[i]->name);
+		free(cat->triggers[i]->table);
+		free(cat->triggers[i]->function);
+		free(cat->triggers[i]);
+	}
+	free(cat->triggers);
+	cat->triggers = NULL;
+	cat->ntriggers = cat->triggers_cap = 0;
 }

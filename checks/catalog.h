@@ -74,6 +74,13 @@ typedef struct CatNotNullCheck {
 	bool valid;
 } CatNotNullCheck;
 
+/* A trigger: the table it is on and the function it runs. */
+typedef struct CatTrigger {
+	char *name;
+	char *table;
+	char *function;      /* last part of the function's name */
+} CatTrigger;
+
 /* A domain: its base type, and whether values must pass constraints. */
 typedef struct CatDomain {
 	char *name;          /* last part of the name, as column types are stored */
@@ -94,6 +101,9 @@ typedef struct Catalog {
 	struct CatDomain **domains;
 	size_t ndomains;
 	size_t domains_cap;
+	CatTrigger **triggers;
+	size_t ntriggers;
+	size_t triggers_cap;
 } Catalog;
 
 Catalog *catalog_new(void);
@@ -136,6 +146,11 @@ CatNotNullCheck *catalog_check_add(Catalog *cat, const char *table, const char *
 CatNotNullCheck *catalog_check_find(const Catalog *cat, const char *table, const char *name);
 /* True when a valid "col IS NOT NULL" check exists on table.column. */
 bool catalog_has_notnull_check(const Catalog *cat, const char *table, const char *column);
+
+/* Records a trigger; takes copies. */
+void catalog_trigger_add(Catalog *cat, const char *name, const char *table, const char *function);
+/* Forgets trigger name on table (NULL name: every trigger of table). */
+void catalog_trigger_drop(Catalog *cat, const char *name, const char *table);
 
 /* Adds (or replaces) a domain over base; takes copies. */
 CatDomain *catalog_domain_add(Catalog *cat, const char *name, const CatType *base);

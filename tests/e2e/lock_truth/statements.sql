@@ -765,3 +765,13 @@ CLUSTER metrics USING metrics_id_idx;
 -- block: ONLY public.metrics ACCESS EXCLUSIVE
 -- maybe: public.metrics_2024 public.metrics_other
 CLUSTER metrics USING metrics_id_idx;
+-- case: drop
+DROP TYPE mood CASCADE;
+-- case: drop
+DROP DOMAIN positive_int CASCADE;
+-- case: no-lock
+DROP FUNCTION audit_touch() CASCADE;
+-- case: no-lock
+CREATE OR REPLACE FUNCTION one_more() RETURNS int LANGUAGE sql AS 'SELECT 2';
+-- case: no-lock
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO lt_reader;
