@@ -148,6 +148,23 @@ migration_list_free(MigrationList *l)
 	l->count = l->cap = 0;
 }
 
+bool
+migration_runs_in_transaction(const Migration *m)
+{
+	size_t runnable = 0, outside = 0;
+
+	if (!m->transactional)
+		return false;
+	for (size_t i = 0; i < m->nstmts; i++) {
+		if (m->stmts[i].tree &&
+			cJSON_GetObjectItemCaseSensitive(m->stmts[i].tree, "TransactionStmt"))
+			continue;
+		runnable++;
+		outside += !m->stmts[i].analysis.transactional;
+	}
+	return runnable == 0 || outside < runnable;
+}
+
 void
 analysis_add_lock(Analysis *a, const char *relation, LockMode mode)
 {

@@ -138,6 +138,14 @@ Finding *migration_add_finding(Migration *m, const char *rule, Severity sev, int
 void migration_list_add(MigrationList *l, Migration *m);
 void migration_list_free(MigrationList *l);
 
+/*
+ * True when migsafe runs the migration in one transaction: it is not marked
+ * no-transaction, and not every statement is one PostgreSQL refuses inside a
+ * transaction block (such a file runs statement by statement on its own).
+ * Needs the analysis (Analysis.transactional) to be filled.
+ */
+bool migration_runs_in_transaction(const Migration *m);
+
 /* Records a lock; keeps the strongest mode when the relation is already there. */
 void analysis_add_lock(Analysis *a, const char *relation, LockMode mode);
 /* The strongest mode the statement takes on any relation. */

@@ -377,24 +377,27 @@ rule_expr_volatile(const cJSON *node)
 
 /*
  * Numbers the transaction blocks statements run in: the whole file when the
- * migration is transactional, else each BEGIN ... COMMIT; -1 outside a block
- * (every statement is then its own transaction).
+ * migration runs in a transaction, else each BEGIN ... COMMIT; -1 outside a
+ * block (every statement is then its own transaction). migsafe runs a file
+ * made only of statements that refuse a transaction block outside one; another
+ * tool (--applied-by other) is assumed to wrap every unmarked file.
  */
 static int *
-transactions_number(const Migration *m)
+transactions_number(const Migration *m, bool applied_by_other)
 {
 	int *tx = xcalloc(m->nstmts ? m->nstmts : 1, sizeof *tx);
-	int current = m->transactional ? 0 : -1, next = 1;
+	bool whole = applied_by_other ? m->transactional : migration_runs_in_transaction(m);
+	int current = whole ? 0 : -1, next = 1;
 
 	for (size_t i = 0; i < m->nstmts; i++) {
 		const cJSON *body = pgnode_as(m->stmts[i].tree, "TransactionStmt");
 		const char *kind = pgnode_str(body, "kind");
 
-		if (!m->transactional && kind && (strcmp(kind, "TRANS_STMT_BEGIN") == 0 ||
+		if (!whole && kind && (strcmp(kind, "TRANS_STMT_BEGIN") == 0 ||
 										  strcmp(kind, "TRANS_STMT_START") == 0))
 			current = next++;
 		tx[i] = current;
-		if (!m->transactional && kind && (strcmp(kind, "TRANS_STMT_COMMIT") == 0 ||
+		if (!whole && kind && (strcmp(kind, "TRANS_STMT_COMMIT") == 0 ||
 										  strcmp(kind, "TRANS_STMT_ROLLBACK") == 0))
 			current = -1;
 	}
@@ -438,7 +441,7 @@ checks_run(const RulesOptions *opts, Migration *m)
 
 	ctx.opts = opts;
 	ctx.m = m;
-	ctx.tx = transactions_number(m);
+	ctx.tx = transactions_number(m, opts->applied_by_other);
 	strong_locks_collect(&ctx);
 	for (size_t i = 0; i < m->nstmts; i++) {
 		ctx.st = &m->stmts[i];

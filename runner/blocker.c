@@ -87,10 +87,12 @@ blocker_describe(const Blocker *b)
 {
 	int64_t age = b->xact_age_ms >= 0 ? b->xact_age_ms / 1000 : 0;
 
-	return xasprintf("pid %d (%s %02lld:%02lld:%02lld, app=%s, user=%s, %s %s on %s)", b->pid,
+	return xasprintf("pid %d (%s %02lld:%02lld:%02lld, app=%s, user=%s, %s %s%s%s)", b->pid,
 					 b->state ? b->state : "?", (long long) (age / 3600),
 					 (long long) (age / 60 % 60), (long long) (age % 60),
 					 b->application_name && b->application_name[0] ? b->application_name : "-",
 					 b->usename ? b->usename : "-", b->granted ? "holds" : "waits for",
-					 b->mode ? b->mode : "a lock", b->relation ? b->relation : "?");
+					 b->mode ? b->mode : "a lock",
+					 b->relation ? " on " : " on its transaction",   /* virtualxid/xid waits */
+					 b->relation ? b->relation : "");
 }

@@ -43,17 +43,7 @@ size_cache_free(SizeCache *c)
 bool
 gate_is_nontransactional(const Migration *m)
 {
-	size_t runnable = 0, outside = 0;
-
-	if (!m->transactional)
-		return true;
-	for (size_t i = 0; i < m->nstmts; i++) {
-		if (m->stmts[i].tree && cJSON_GetObjectItemCaseSensitive(m->stmts[i].tree, "TransactionStmt"))
-			continue;
-		runnable++;
-		outside += !m->stmts[i].analysis.transactional;
-	}
-	return runnable > 0 && outside == runnable;
+	return !migration_runs_in_transaction(m);
 }
 
 /* True when the rules already reported an error on statement stmt of m. */

@@ -221,11 +221,14 @@ precheck_warn_context(PgConn *conn, const Migration *m, const LiveScan *scan, bo
 		PgResult *r = pgsql_query(conn, "SELECT current_setting('log_lock_waits')", 0, NULL, &err);
 
 		if (r && pgresult_get(r, 0, 0) && strcmp(pgresult_get(r, 0, 0), "off") == 0) {
+			static bool said = false;   /* a server setting: say it once per run on stderr */
 			const char *w = "log_lock_waits is off on the server: turn it on for the deploy "
 				"window (ALTER SYSTEM SET log_lock_waits = on; SELECT pg_reload_conf();) so that "
 				"every lock wait longer than deadlock_timeout is logged with who held the lock";
 
-			log_warn("%s", w);
+			if (!said)
+				log_warn("%s", w);
+			said = true;
 			cJSON_AddItemToArray(warnings, cJSON_CreateString(w));
 		}
 		pgresult_free(r);
