@@ -81,6 +81,25 @@ sqlparse_error_free(SqlError *err)
 	err->message = NULL;
 }
 
+char *
+sqlparse_redact(const char *query)
+{
+	PgQueryNormalizeResult nr = pg_query_normalize(query);
+	char *out;
+
+	if (nr.error == NULL && nr.normalized_query) {
+		out = xstrdup(nr.normalized_query);
+	} else {
+		PgQueryFingerprintResult fr = pg_query_fingerprint(query);
+
+		out = fr.error == NULL && fr.fingerprint_str ?
+			xasprintf("<fingerprint %s>", fr.fingerprint_str) : xstrdup("<redacted>");
+		pg_query_free_fingerprint_result(fr);
+	}
+	pg_query_free_normalize_result(nr);
+	return out;
+}
+
 static bool
 token_is_comment(const PgQuery__ScanToken *t)
 {

@@ -59,4 +59,11 @@ void sqlparse_position(const char *text, size_t offset, int *line, int *column);
 
 void sqlparse_error_free(SqlError *err);
 
+/*
+ * Another session's query with its constants replaced by $n placeholders
+ * (libpg_query's normalization), or its fingerprint when it does not parse:
+ * what a report may show when queries must not leak data. Caller frees.
+ */
+char *sqlparse_redact(const char *query);
+
 #endif

@@ -6,7 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqlparse.h"
 #include "util.h"
+
+void
+blocker_fill(Blocker *b, const PgResult *r, int row, bool redact)
+{
+	const char *query = pgresult_get(r, row, 12);
+
+	b->pid = (int) pgresult_get_int(r, row, 0, 0);
+	b->usename = pgresult_dup(r, row, 1);
+	b->application_name = pgresult_dup(r, row, 2);
+	b->client_addr = pgresult_dup(r, row, 3);
+	b->backend_type = pgresult_dup(r, row, 4);
+	b->state = pgresult_dup(r, row, 5);
+	b->wait_event = pgresult_dup(r, row, 6);
+	b->xact_age_ms = pgresult_get_int(r, row, 7, -1);
+	b->state_age_ms = pgresult_get_int(r, row, 8, 0);
+	b->mode = pgresult_dup(r, row, 9);
+	b->granted = pgresult_get_bool(r, row, 10);
+	b->relation = pgresult_dup(r, row, 11);
+	b->query = query == NULL ? NULL : redact ? sqlparse_redact(query) : xstrdup(query);
+}
 
 Blocker *
 blocker_list_add(BlockerList *l)

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "pgsql.h"
+
 typedef struct Blocker {
 	int pid;
 	char *usename;
@@ -31,6 +33,14 @@ typedef struct BlockerList {
 	size_t count;
 	size_t cap;
 } BlockerList;
+
+/*
+ * Fills b from row `row` of a query whose columns 0..12 are: pid, usename,
+ * application_name, client_addr, backend_type, state, wait_event,
+ * xact age (ms), state age (ms), mode, granted, relation, query. With
+ * redact, the query is replaced by its normalized form (sqlparse_redact).
+ */
+void blocker_fill(Blocker *b, const PgResult *r, int row, bool redact);
 
 /* Appends a zeroed blocker and returns it; strings are owned by the list. */
 Blocker *blocker_list_add(BlockerList *l);

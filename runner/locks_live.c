@@ -259,38 +259,6 @@ modes_json(void)
 	return out;
 }
 
-static char *
-dup_col(const PgResult *r, int row, int col)
-{
-	const char *v = pgresult_get(r, row, col);
-
-	return v ? xstrdup(v) : NULL;
-}
-
-/*
- * Fills the Blocker fields shared by the scan and the tree from columns
- * 0..12 (pid, usename, application_name, client_addr, backend_type, state,
- * wait_event, xact age, state age, mode, granted, relation, query).
- */
-static void
-blocker_from_row(Blocker *b, const PgResult *r, int i, bool redact)
-{
-	b->pid = (int) pgresult_get_int(r, i, 0, 0);
-	b->usename = dup_col(r, i, 1);
-	b->application_name = dup_col(r, i, 2);
-	b->client_addr = dup_col(r, i, 3);
-	b->backend_type = dup_col(r, i, 4);
-	b->state = dup_col(r, i, 5);
-	b->wait_event = dup_col(r, i, 6);
-	b->xact_age_ms = pgresult_get_int(r, i, 7, -1);
-	b->state_age_ms = pgresult_get_int(r, i, 8, 0);
-	b->mode = dup_col(r, i, 9);
-	b->granted = pgresult_get_bool(r, i, 10);
-	b->relation = dup_col(r, i, 11);
-	b->query = pgresult_get(r, i, 12) ? watcher_redact_query(pgresult_get(r, i, 12), redact) :
-		NULL;
-}
-
 bool
 locks_live_scan(PgConn *conn, const LockTargets *t, bool redact, LiveScan *out)
 {
@@ -320,7 +288,7 @@ locks_live_scan(PgConn *conn, const LockTargets *t, bool redact, LiveScan *out)
 		array_reserve((void **) &out->items, &out->cap, out->count, sizeof(LiveSession));
 		s = &out->items[out->count++];
 		memset(s, 0, sizeof *s);
-		blocker_from_row(&s->b, r, i, redact);
+		blocker_fill(&s->b, r, i, redact);
 		s->conflicts = pgresult_get_bool(r, i, 13);
 		s->yields = pgresult_get_bool(r, i, 14);
 		s->prepared = pgresult_get_bool(r, i, 15);
@@ -369,8 +337,8 @@ locks_live_resolve(PgConn *conn, const LockTargets *t, ResolvedTarget **out)
 
 		if (ord < 0 || (size_t) ord >= t->count)
 			continue;
-		(*out)[ord].resolved = dup_col(r, i, 1);
-		(*out)[ord].relkind = dup_col(r, i, 2);
+		(*out)[ord].resolved = pgresult_dup(r, i, 1);
+		(*out)[ord].relkind = pgresult_dup(r, i, 2);
 		(*out)[ord].descendants = (int) pgresult_get_int(r, i, 3, 0);
 	}
 	pgresult_free(r);
@@ -403,7 +371,7 @@ resolve_table(PgConn *conn, const char *table, char **oid)
 		pgsql_error_free(&err);
 		return false;
 	}
-	*oid = dup_col(r, 0, 0);
+	*oid = pgresult_dup(r, 0, 0);
 	pgresult_free(r);
 	if (*oid == NULL) {
 		log_error("--table %s: no such table in database %s (search_path applies to "
@@ -457,8 +425,8 @@ locks_live_tree(PgConn *conn, const char *table, LockMode mode, bool redact, Loc
 	for (int i = 0; i < pgresult_rows(r); i++) {
 		TreeNode *n = locktree_add(out, 0);
 
-		blocker_from_row(&n->b, r, i, redact);
-		n->wait_event_type = dup_col(r, i, 13);
+		blocker_fill(&n->b, r, i, redact);
+		n->wait_event_type = pgresult_dup(r, i, 13);
 		node_set_blocked_by(n, pgresult_get(r, i, 14));
 		n->conflicts = pgresult_get_bool(r, i, 15);
 	}

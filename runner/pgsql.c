@@ -254,6 +254,14 @@ pgresult_get(const PgResult *r, int row, int col)
 	return PQgetvalue(r->res, row, col);
 }
 
+char *
+pgresult_dup(const PgResult *r, int row, int col)
+{
+	const char *v = pgresult_get(r, row, col);
+
+	return v ? xstrdup(v) : NULL;
+}
+
 int64_t
 pgresult_get_int(const PgResult *r, int row, int col, int64_t dflt)
 {

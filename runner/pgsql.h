@@ -61,6 +61,8 @@ int pgresult_cols(const PgResult *r);
 /* Column number of name, or -1. */
 int pgresult_column(const PgResult *r, const char *name);
 const char *pgresult_get(const PgResult *r, int row, int col);    /* NULL when SQL NULL */
+/* A copy of the value (caller frees), NULL when SQL NULL. */
+char *pgresult_dup(const PgResult *r, int row, int col);
 const char *pgresult_colname(const PgResult *r, int col);
 int64_t pgresult_get_int(const PgResult *r, int row, int col, int64_t dflt);
 bool pgresult_get_bool(const PgResult *r, int row, int col);

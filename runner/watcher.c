@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pg_query.h>
 
 #include "log.h"
 
@@ -90,66 +89,17 @@ watcher_begin(Watcher *w, int target_pid)
 	w->max_seen_queued = 0;
 }
 
-char *
-watcher_redact_query(const char *query, bool redact)
-{
-	PgQueryNormalizeResult nr;
-	char *out;
-
-	if (query == NULL)
-		return xstrdup("");
-	if (!redact)
-		return xstrdup(query);
-	nr = pg_query_normalize(query);
-	if (nr.error == NULL && nr.normalized_query)
-		out = xstrdup(nr.normalized_query);
-	else {
-		PgQueryFingerprintResult fr = pg_query_fingerprint(query);
-
-		out = fr.error == NULL && fr.fingerprint_str ?
-			xasprintf("<fingerprint %s>", fr.fingerprint_str) : xstrdup("<redacted>");
-		pg_query_free_fingerprint_result(fr);
-	}
-	pg_query_free_normalize_result(nr);
-	return out;
-}
-
-static char *
-dup_col(const PgResult *r, int row, int col)
-{
-	const char *v = pgresult_get(r, row, col);
-
-	return v ? xstrdup(v) : NULL;
-}
-
 /* The entry for pid in the list, emptied for a new sample, or a new one. */
 static Blocker *
 blocker_slot(BlockerList *l, int pid)
 {
 	for (size_t i = 0; i < l->count; i++) {
-		Blocker *b = &l->items[i];
-
-		if (b->pid != pid)
-			continue;
-		free(b->usename);
-		free(b->application_name);
-		free(b->client_addr);
-		free(b->backend_type);
-		free(b->state);
-		free(b->wait_event);
-		free(b->mode);
-		free(b->relation);
-		free(b->query);
-		memset(b, 0, sizeof *b);
-		b->pid = pid;
-		return b;
+		if (l->items[i].pid == pid) {
+			blocker_clear(&l->items[i]);
+			return &l->items[i];
+		}
 	}
-	{
-		Blocker *b = blocker_list_add(l);
-
-		b->pid = pid;
-		return b;
-	}
+	return blocker_list_add(l);
 }
 
 /* Reads the runner's blockers into w->seen. */
@@ -168,18 +118,7 @@ sample_blockers(Watcher *w, const char *pid)
 	for (int i = 0; i < pgresult_rows(r); i++) {
 		Blocker *b = blocker_slot(&w->seen, (int) pgresult_get_int(r, i, 0, 0));
 
-		b->usename = dup_col(r, i, 1);
-		b->application_name = dup_col(r, i, 2);
-		b->client_addr = dup_col(r, i, 3);
-		b->backend_type = dup_col(r, i, 4);
-		b->state = dup_col(r, i, 5);
-		b->wait_event = dup_col(r, i, 6);
-		b->xact_age_ms = pgresult_get_int(r, i, 7, -1);
-		b->state_age_ms = pgresult_get_int(r, i, 8, 0);
-		b->mode = dup_col(r, i, 9);
-		b->granted = pgresult_get_bool(r, i, 10);
-		b->relation = dup_col(r, i, 11);
-		b->query = watcher_redact_query(pgresult_get(r, i, 12), w->redact);
+		blocker_fill(b, r, i, w->redact);
 	}
 	pgresult_free(r);
 	return true;

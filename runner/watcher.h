@@ -43,7 +43,5 @@ bool watcher_sample(Watcher *w, bool *fire);
 /* Why the watchdog fired, for the report and progress ("6 sessions queued"). */
 char *watcher_reason(const Watcher *w);
 
-/* A query as the reports show it: as is, or normalized when redacting; caller frees. */
-char *watcher_redact_query(const char *query, bool redact);
 
 #endif
