@@ -33,6 +33,15 @@ def fmt_ratio(r):
     return "–" if r is None else f"{r:.2f}×"
 
 
+def slow_ratio(n, control):
+    """Ratio of slow-transaction counts; the control usually has none."""
+    if n is None or control is None:
+        return "–"
+    if control == 0:
+        return "same (0)" if n == 0 else f"{n:g} vs 0"
+    return fmt_ratio(n / control)
+
+
 def verdict(ok, detail):
     return ("met" if ok else "**missed**") + f" ({detail})"
 
@@ -99,7 +108,7 @@ def stall_section(d, lines):
             f"| {fmt(m['max_ms'])} | {fmt(m['slow_count'], 0)} "
             f"| {fmt_ratio(ratio(m['p99_ms'], ctl.get('p99_ms')))} "
             f"| {fmt_ratio(ratio(m['max_ms'], ctl.get('max_ms')))} "
-            f"| {fmt_ratio(ratio(m['slow_count'], ctl.get('slow_count')))} "
+            f"| {slow_ratio(m['slow_count'], ctl.get('slow_count'))} "
             f"| {'–' if landed is None else f'{landed:+.3f} s'} "
             f"| {', '.join(map(str, m['exit'])) if m['exit'] else '–'} |")
     lines.append("")
