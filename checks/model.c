@@ -101,6 +101,7 @@ migration_free(Migration *m)
 	}
 	free(m->findings);
 	cJSON_Delete(m->parse_tree);
+	free(m->up_text);
 	free(m->path);
 	free(m->version);
 	free(m->name);
@@ -129,6 +130,15 @@ migration_add_finding(Migration *m, const char *rule, Severity sev, int stmt,
 	f->message = xstrdup(message ? message : "");
 	f->help = xstrdup(help ? help : "");
 	return f;
+}
+
+void
+migration_release_tree(Migration *m)
+{
+	for (size_t i = 0; i < m->nstmts; i++)
+		m->stmts[i].tree = NULL;
+	cJSON_Delete(m->parse_tree);
+	m->parse_tree = NULL;
 }
 
 void

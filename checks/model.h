@@ -106,7 +106,8 @@ typedef struct Migration {
 	char *text;          /* the whole file, NUL-terminated */
 	size_t text_len;
 	char checksum[41];   /* git blob id of the file, hex */
-	cJSON *parse_tree;   /* libpg_query's JSON parse tree of the up section */
+	char *up_text;       /* the SQL still to parse (text with all but the up section blanked), NULL once parsed */
+	cJSON *parse_tree;   /* libpg_query's JSON parse tree of the up section; NULL once released */
 	Statement *stmts;
 	size_t nstmts;
 	Directive *file_ignores; /* "-- migsafe:ignore-file <rule> <reason>" */
@@ -134,6 +135,12 @@ void migration_free(Migration *m);
  */
 Finding *migration_add_finding(Migration *m, const char *rule, Severity sev, int stmt,
 							   const char *message, const char *help);
+
+/*
+ * Frees the parse tree once nothing needs it any more (check, after the
+ * rules): Statement.tree becomes NULL; texts, analyses and findings stay.
+ */
+void migration_release_tree(Migration *m);
 
 void migration_list_add(MigrationList *l, Migration *m);
 void migration_list_free(MigrationList *l);

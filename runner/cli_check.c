@@ -31,7 +31,8 @@ cli_check(int argc, char **argv)
 	}
 
 	loaded = pipeline_load(&opts, &migrations);
-	pipeline_analyse(&opts, opts.pg_version ? opts.pg_version : DEFAULT_PG_VERSION, &migrations);
+	loaded = pipeline_analyse(&opts, opts.pg_version ? opts.pg_version : DEFAULT_PG_VERSION,
+							  &migrations) && loaded;
 
 	doc = report_document("check", &migrations);
 	if (!report_emit(&opts, doc, &migrations))

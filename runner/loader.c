@@ -409,34 +409,76 @@ apply_sections(Migration *m, SqlError *err)
 	return sql;
 }
 
-/* Reads, validates, sections and parses one migration file. */
+/*
+ * Checks the text and its section markers and keeps the part to apply in
+ * m->up_text for loader_parse. False (logged) when the text is not usable.
+ */
+static bool
+prepare_text(Migration *m)
+{
+	SqlError err = {0};
+
+	if (!validate_text(m->path, m->text, m->text_len) ||
+		!gitrepo_blob_id(m->text, m->text_len, m->checksum))
+		return false;
+	m->up_text = apply_sections(m, &err);
+	if (m->up_text == NULL) {
+		log_error("%s:%d:%d: %s", m->path, err.line, err.column, err.message);
+		sqlparse_error_free(&err);
+		return false;
+	}
+	return true;
+}
+
+/* Reads, validates and sections one migration file; parsing comes later. */
 static Migration *
 load_one(const char *path, const NameInfo *ni)
 {
 	Migration *m = migration_new(path);
-	SqlError err = {0};
-	char *sql = NULL;
 
 	m->layout = ni->layout;
 	m->version = xstrdup(ni->version ? ni->version : "");
 	m->name = xstrdup(ni->name ? ni->name : "");
-	if (!read_file(path, &m->text, &m->text_len) ||
-		!validate_text(path, m->text, m->text_len) ||
-		!gitrepo_blob_id(m->text, m->text_len, m->checksum))
-		goto fail;
-	sql = apply_sections(m, &err);
-	if (sql == NULL || !sqlparse_migration(m, sql, &err)) {
-		log_error("%s:%d:%d: %s", path, err.line, err.column, err.message);
-		goto fail;
+	if (!read_file(path, &m->text, &m->text_len) || !prepare_text(m)) {
+		migration_free(m);
+		return NULL;
 	}
-	free(sql);
 	return m;
+}
 
-fail:
+bool
+loader_parse(Migration *m)
+{
+	SqlError err = {0};
+	bool ok;
+
+	if (m->up_text == NULL)
+		return true;
+	ok = sqlparse_migration(m, m->up_text, &err);
+	if (!ok)
+		log_error("%s:%d:%d: %s", m->path, err.line, err.column, err.message);
 	sqlparse_error_free(&err);
-	free(sql);
-	migration_free(m);
-	return NULL;
+	free(m->up_text);
+	m->up_text = NULL;
+	return ok;
+}
+
+bool
+loader_parse_all(MigrationList *l, size_t from)
+{
+	size_t kept = from;
+	bool ok = true;
+
+	for (size_t i = from; i < l->count; i++) {
+		if (loader_parse(l->items[i])) {
+			l->items[kept++] = l->items[i];
+		} else {
+			migration_free(l->items[i]);
+			ok = false;
+		}
+	}
+	l->count = kept;
+	return ok;
 }
 
 int
@@ -619,6 +661,15 @@ load_explicit_file(const char *path, Layout layout, MigrationList *out)
 bool
 loader_load(const char *const *paths, int npaths, Layout layout, MigrationList *out)
 {
+	size_t first = out->count;
+	bool ok = loader_load_unparsed(paths, npaths, layout, out);
+
+	return loader_parse_all(out, first) && ok;
+}
+
+bool
+loader_load_unparsed(const char *const *paths, int npaths, Layout layout, MigrationList *out)
+{
 	bool ok = true;
 
 	for (int i = 0; i < npaths; i++) {
@@ -640,29 +691,16 @@ bool
 loader_load_text(const char *text, size_t len, const char *display_path, MigrationList *out)
 {
 	Migration *m = migration_new(display_path);
-	SqlError err = {0};
-	char *sql;
 
 	m->layout = LAYOUT_FILE;
 	m->version = xstrdup("");
 	m->name = xstrdup(display_path);
 	m->text = xstrndup(text, len);
 	m->text_len = len;
-	if (!validate_text(display_path, m->text, len) ||
-		!gitrepo_blob_id(m->text, len, m->checksum))
-		goto fail;
-	sql = apply_sections(m, &err);
-	if (sql == NULL || !sqlparse_migration(m, sql, &err)) {
-		log_error("%s:%d:%d: %s", display_path, err.line, err.column, err.message);
-		free(sql);
-		goto fail;
+	if (!prepare_text(m) || !loader_parse(m)) {
+		migration_free(m);
+		return false;
 	}
-	free(sql);
 	migration_list_add(out, m);
 	return true;
-
-fail:
-	sqlparse_error_free(&err);
-	migration_free(m);
-	return false;
 }

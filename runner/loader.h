@@ -22,6 +22,20 @@
 bool loader_load(const char *const *paths, int npaths, Layout layout, MigrationList *out);
 
 /*
+ * The same without parsing: each migration keeps the SQL to parse in
+ * up_text until loader_parse, so that a long run can parse, analyse and
+ * release one migration at a time.
+ */
+bool loader_load_unparsed(const char *const *paths, int npaths, Layout layout,
+						  MigrationList *out);
+
+/* Parses m->up_text into statements (no-op when parsed); false (logged) on a syntax error. */
+bool loader_parse(Migration *m);
+
+/* Parses l->items[from..]; the ones that fail are logged, freed and left out. */
+bool loader_parse_all(MigrationList *l, size_t from);
+
+/*
  * Loads SQL text given directly (e.g. from stdin) as one migration whose
  * path is `display_path`. False (logged) on a parse error.
  */

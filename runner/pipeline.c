@@ -74,17 +74,23 @@ pipeline_load(const Options *opts, MigrationList *out)
 		if (strcmp(p, "-") == 0)
 			ok = load_stdin(opts, out) && ok;
 		else if (!path_excluded(opts, p))
-			ok = loader_load((const char *const *) &opts->paths.items[i], 1, opts->layout, out) && ok;
+			ok = loader_load_unparsed((const char *const *) &opts->paths.items[i], 1, opts->layout,
+									  out) && ok;
 	}
 	drop_excluded(opts, out, 0);
+	/* check parses in pipeline_analyse, one migration at a time, to keep memory flat */
+	if (opts->command != CMD_CHECK)
+		ok = loader_parse_all(out, 0) && ok;
 	if (opts->since && !since_apply(opts, out))
 		ok = false;
 	return ok;
 }
 
-void
+bool
 pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
 {
+	size_t kept = 0;
+	bool ok = true;
 	AnalyzeContext *ctx = analyze_context_new(opts->schema, pg_version);
 	RulesOptions rules = {
 		.pg_version = analyze_context_pg_version(ctx),
@@ -96,11 +102,23 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
 	};
 
 	for (size_t i = 0; i < l->count; i++) {
+		Migration *m = l->items[i];
+
+		if (!loader_parse(m)) {
+			migration_free(m);
+			ok = false;
+			continue;
+		}
 		analyze_context_begin_migration(ctx);
-		analyze_migration(ctx, l->items[i]);
-		rules_check_migration(&rules, l->items[i]);
+		analyze_migration(ctx, m);
+		rules_check_migration(&rules, m);
+		if (opts->command == CMD_CHECK)
+			migration_release_tree(m);   /* check reports from texts and analyses only */
+		l->items[kept++] = m;
 	}
+	l->count = kept;
 	analyze_context_free(ctx);
+	return ok;
 }
 
 void
