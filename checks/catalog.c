@@ -3,6 +3,7 @@
  */
 #include "catalog.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ catalog_free(Catalog *cat)
 	for (size_t i = 0; i < cat->nchecks; i++)
 		check_free(cat->checks[i]);
 	free(cat->rels);
+	free(cat->by_name);
 	free(cat->fks);
 	free(cat->checks);
 	for (size_t i = 0; i < cat->ndomains; i++) {
@@ -98,23 +100,105 @@ catalog_free(Catalog *cat)
 	free(cat);
 }
 
-/* Linear lookup by qualified name (catalogs hold a project's objects, not millions). */
+/* FNV-1a: a simple, well-spread hash of a relation name. */
+static size_t
+name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+	return (size_t) h;
+}
+
+/* The index slot holding name, or the empty slot where it would go. */
+static size_t
+index_slot(const Catalog *cat, const char *name)
+{
+	size_t mask = cat->by_name_cap - 1, i = name_hash(name) & mask;
+
+	while (cat->by_name[i] && strcmp(cat->by_name[i]->name, name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void index_insert(Catalog *cat, CatRelation *rel);
+
+/* Doubles the index (or creates it) and re-inserts every relation. */
+static void
+index_grow(Catalog *cat)
+{
+	free(cat->by_name);
+	cat->by_name_cap = cat->by_name_cap ? cat->by_name_cap * 2 : 64;
+	cat->by_name = xcalloc(cat->by_name_cap, sizeof(CatRelation *));
+	for (size_t i = 0; i < cat->nrels; i++)
+		index_insert(cat, cat->rels[i]);
+}
+
+/* Indexes rel by its name; the array is kept at most half full. */
+static void
+index_insert(Catalog *cat, CatRelation *rel)
+{
+	if (2 * (cat->nrels + 1) > cat->by_name_cap) {
+		index_grow(cat);            /* re-inserts everything already in rels */
+		if (catalog_find(cat, rel->name) == rel)
+			return;
+	}
+	cat->by_name[index_slot(cat, rel->name)] = rel;
+}
+
+/*
+ * Removes name from the index, shifting back the entries of its probe run
+ * so that lookups never stop early at the hole (no tombstones needed).
+ */
+static void
+index_remove(Catalog *cat, const char *name)
+{
+	size_t mask = cat->by_name_cap - 1, hole, i;
+
+	if (cat->by_name_cap == 0)
+		return;
+	hole = index_slot(cat, name);
+	if (cat->by_name[hole] == NULL)
+		return;
+	cat->by_name[hole] = NULL;
+	for (i = (hole + 1) & mask; cat->by_name[i]; i = (i + 1) & mask) {
+		size_t home = name_hash(cat->by_name[i]->name) & mask;
+
+		/* move the entry into the hole unless its home lies cyclically in (hole, i] */
+		if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {
+			cat->by_name[hole] = cat->by_name[i];
+			cat->by_name[i] = NULL;
+			hole = i;
+		}
+	}
+}
+
+/* Lookup by qualified name through the hash index. */
 CatRelation *
 catalog_find(const Catalog *cat, const char *name)
 {
-	for (size_t i = 0; i < cat->nrels; i++)
-		if (strcmp(cat->rels[i]->name, name) == 0)
-			return cat->rels[i];
-	return NULL;
+	if (cat->by_name_cap == 0)
+		return NULL;
+	return cat->by_name[index_slot(cat, name)];
 }
 
 /* Removes entry i of the relation array, keeping the order. */
 static void
 catalog_remove_at(Catalog *cat, size_t i)
 {
-	relation_free(cat->rels[i]);
+	CatRelation *gone = cat->rels[i];
+
+	if (catalog_find(cat, gone->name) == gone)
+		index_remove(cat, gone->name);
 	memmove(&cat->rels[i], &cat->rels[i + 1], (cat->nrels - i - 1) * sizeof(CatRelation *));
 	cat->nrels--;
+	/* a namesake left by a rename onto this name becomes the one found */
+	for (size_t k = 0; cat->namesakes && k < cat->nrels && catalog_find(cat, gone->name) == NULL;
+		 k++)
+		if (strcmp(cat->rels[k]->name, gone->name) == 0)
+			cat->by_name[index_slot(cat, gone->name)] = cat->rels[k];
+	relation_free(gone);
 }
 
 /* Adds a relation, replacing one of the same name (CREATE OR REPLACE, re-creation). */
@@ -123,7 +207,7 @@ catalog_add(Catalog *cat, const char *name, CatKind kind)
 {
 	CatRelation *rel;
 
-	for (size_t i = 0; i < cat->nrels; i++) {
+	for (size_t i = 0; catalog_find(cat, name) && i < cat->nrels; i++) {
 		if (strcmp(cat->rels[i]->name, name) == 0) {
 			catalog_remove_at(cat, i);
 			break;
@@ -132,6 +216,7 @@ catalog_add(Catalog *cat, const char *name, CatKind kind)
 	rel = xcalloc(1, sizeof *rel);
 	rel->name = xstrdup(name);
 	rel->kind = kind;
+	index_insert(cat, rel);
 	array_reserve((void **) &cat->rels, &cat->rels_cap, cat->nrels, sizeof(CatRelation *));
 	cat->rels[cat->nrels++] = rel;
 	return rel;
@@ -203,7 +288,18 @@ catalog_rename(Catalog *cat, const char *old_name, const char *new_name)
 	for (size_t i = 0; i < cat->nrels; i++) {
 		CatRelation *r = cat->rels[i];
 
-		rename_field(&r->name, old_copy, new_name);
+		if (strcmp(r->name, old_copy) == 0) {
+			size_t slot;
+
+			index_remove(cat, r->name);
+			rename_field(&r->name, old_copy, new_name);
+			/* renamed onto a name already there (PostgreSQL would refuse): the older one stays found */
+			slot = index_slot(cat, r->name);
+			if (cat->by_name[slot] == NULL)
+				cat->by_name[slot] = r;
+			else
+				cat->namesakes = true;
+		}
 		rename_field(&r->table, old_copy, new_name);
 		rename_field(&r->parent, old_copy, new_name);
 		for (size_t j = 0; j < r->reads.count; j++)

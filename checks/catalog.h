@@ -92,6 +92,9 @@ typedef struct Catalog {
 	CatRelation **rels;
 	size_t nrels;
 	size_t rels_cap;
+	CatRelation **by_name;      /* hash index of rels by name (open addressing) */
+	size_t by_name_cap;         /* a power of two, at least twice nrels */
+	bool namesakes;             /* a rename made two relations share a name */
 	CatForeignKey **fks;
 	size_t nfks;
 	size_t fks_cap;
