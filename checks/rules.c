@@ -213,6 +213,31 @@ rule_location(const cJSON *body)
 	return cJSON_IsNumber(v) && v->valueint >= 0 ? v->valueint : -1;
 }
 
+bool
+rule_str_is(const cJSON *body, const char *key, const char *value)
+{
+	const char *s = pgnode_str(body, key);
+
+	return s && strcmp(s, value) == 0;
+}
+
+char *
+rule_names_joined(const cJSON *list, const char *sep, const char *none)
+{
+	StrBuf sb = {0};
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, list) {
+		const char *n = pgnode_sval(item);
+
+		if (n)
+			strbuf_appendf(&sb, "%s%s", sb.len ? sep : "", n);
+	}
+	if (sb.data == NULL)
+		strbuf_append(&sb, none);
+	return strbuf_detach(&sb);
+}
+
 void
 rule_report(RuleCtx *ctx, int location, char *message, char *help)
 {
@@ -244,8 +269,12 @@ name_matches(const char *qualified, const char *schema, const char *rel)
 							  strncmp(qualified, schema, (size_t) (dot - qualified)) == 0);
 }
 
-char *
-rule_relation(const RuleCtx *ctx, const cJSON *rv)
+/*
+ * The name the analysis gave the RangeVar's relation when it locked it
+ * (resolved through the search_path), or NULL when it locked no such relation.
+ */
+static const char *
+locked_name(const RuleCtx *ctx, const cJSON *rv)
 {
 	const char *schema = pgnode_str(rv, "schemaname");
 	const char *rel = pgnode_str(rv, "relname");
@@ -253,7 +282,19 @@ rule_relation(const RuleCtx *ctx, const cJSON *rv)
 
 	for (size_t i = 0; i < a->nlocks; i++)
 		if (name_matches(a->locks[i].relation, schema, rel))
-			return xstrdup(a->locks[i].relation);
+			return a->locks[i].relation;
+	return NULL;
+}
+
+char *
+rule_relation(const RuleCtx *ctx, const cJSON *rv)
+{
+	const char *schema = pgnode_str(rv, "schemaname");
+	const char *rel = pgnode_str(rv, "relname");
+	const char *locked = locked_name(ctx, rv);
+
+	if (locked)
+		return xstrdup(locked);
 	if (schema)
 		return xasprintf("%s.%s", schema, rel ? rel : "?");
 	return xstrdup(rel ? rel : "?");
@@ -264,12 +305,11 @@ rule_is_new(const RuleCtx *ctx, const cJSON *rv)
 {
 	const char *schema = pgnode_str(rv, "schemaname");
 	const char *rel = pgnode_str(rv, "relname");
-	const Analysis *a = &ctx->st->analysis;
+	const char *locked = locked_name(ctx, rv);
 
 	/* the analysis resolved the name through the search_path: trust its answer */
-	for (size_t i = 0; i < a->nlocks; i++)
-		if (name_matches(a->locks[i].relation, schema, rel))
-			return strlist_contains(&ctx->created, a->locks[i].relation);
+	if (locked)
+		return strlist_contains(&ctx->created, locked);
 	for (size_t i = 0; i < ctx->created.count; i++)
 		if (name_matches(ctx->created.items[i], schema, rel))
 			return true;
@@ -280,6 +320,37 @@ bool
 rule_is_new_name(const RuleCtx *ctx, const char *relation)
 {
 	return strlist_contains(&ctx->created, relation);
+}
+
+bool
+rule_drop_is(const RuleCtx *ctx, const char *remove_type)
+{
+	return strcmp(ctx->tag, "DropStmt") == 0 &&
+		rule_str_is(ctx->body, "removeType", remove_type);
+}
+
+cJSON *
+rule_names_rangevar(const cJSON *names)
+{
+	int n = pgnode_list_len(names);
+	cJSON *rv = cJSON_CreateObject();
+
+	if (n >= 2)
+		cJSON_AddStringToObject(rv, "schemaname", pgnode_name_at(names, n - 2));
+	if (n >= 1)
+		cJSON_AddStringToObject(rv, "relname", pgnode_name_at(names, n - 1));
+	return rv;
+}
+
+const cJSON *
+rule_existing_relation(const RuleCtx *ctx, const char *tag)
+{
+	const cJSON *rv;
+
+	if (strcmp(ctx->tag, tag) != 0)
+		return NULL;
+	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
+	return rv && !rule_is_new(ctx, rv) ? rv : NULL;
 }
 
 LockMode
@@ -313,23 +384,47 @@ rule_alter_cmds(const RuleCtx *ctx)
 	return pgnode_list(ctx->body, "cmds");
 }
 
-const cJSON *
-rule_existing_alter(const RuleCtx *ctx)
-{
-	const cJSON *rv;
-
-	if (strcmp(ctx->tag, "AlterTableStmt") != 0)
-		return NULL;
-	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
-	return rv && !rule_is_new(ctx, rv) ? rv : NULL;
-}
-
 bool
 rule_cmd_is(const cJSON *cmd, const char *subtype)
 {
-	const char *s = pgnode_str(cmd, "subtype");
+	return rule_str_is(cmd, "subtype", subtype);
+}
 
-	return s && strcmp(s, subtype) == 0;
+const cJSON *
+rule_cmd_def(const cJSON *cmd, const char *tag)
+{
+	return pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), tag);
+}
+
+void
+rule_each_alter_cmd(RuleCtx *ctx, const char *subtype, AlterCmdCheck check)
+{
+	const cJSON *rv = rule_existing_relation(ctx, "AlterTableStmt"), *item;
+	AlterCmd ac;
+	char *rel;
+
+	if (rv == NULL)
+		return;
+	rel = rule_relation(ctx, rv);
+	ac.rel = rel;
+	ac.mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
+		ac.cmd = pgnode_as(item, "AlterTableCmd");
+		if (ac.cmd && (subtype == NULL || rule_cmd_is(ac.cmd, subtype)))
+			check(ctx, &ac);
+	}
+	free(rel);
+}
+
+bool
+rule_has_option(const cJSON *options, const char *defname)
+{
+	const cJSON *opt;
+
+	cJSON_ArrayForEach(opt, options)
+		if (rule_str_is(pgnode_as(opt, "DefElem"), "defname", defname))
+			return true;
+	return false;
 }
 
 const cJSON *
@@ -339,9 +434,8 @@ rule_column_constraint(const cJSON *coldef, const char *contype)
 
 	cJSON_ArrayForEach(c, pgnode_list(coldef, "constraints")) {
 		const cJSON *con = pgnode_as(c, "Constraint");
-		const char *t = pgnode_str(con, "contype");
 
-		if (t && strcmp(t, contype) == 0)
+		if (rule_str_is(con, "contype", contype))
 			return con;
 	}
 	return NULL;
@@ -391,14 +485,13 @@ transactions_number(const Migration *m, bool applied_by_other)
 
 	for (size_t i = 0; i < m->nstmts; i++) {
 		const cJSON *body = pgnode_as(m->stmts[i].tree, "TransactionStmt");
-		const char *kind = pgnode_str(body, "kind");
 
-		if (!whole && kind && (strcmp(kind, "TRANS_STMT_BEGIN") == 0 ||
-										  strcmp(kind, "TRANS_STMT_START") == 0))
+		if (!whole && (rule_str_is(body, "kind", "TRANS_STMT_BEGIN") ||
+					   rule_str_is(body, "kind", "TRANS_STMT_START")))
 			current = next++;
 		tx[i] = current;
-		if (!whole && kind && (strcmp(kind, "TRANS_STMT_COMMIT") == 0 ||
-										  strcmp(kind, "TRANS_STMT_ROLLBACK") == 0))
+		if (!whole && (rule_str_is(body, "kind", "TRANS_STMT_COMMIT") ||
+					   rule_str_is(body, "kind", "TRANS_STMT_ROLLBACK")))
 			current = -1;
 	}
 	return tx;

@@ -36,7 +36,7 @@ each_column(RuleCtx *ctx, ColumnCheck check)
 	}
 	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
 		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-		const cJSON *col = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+		const cJSON *col = rule_cmd_def(cmd, "ColumnDef");
 
 		if (col && rule_cmd_is(cmd, "AT_AddColumn"))
 			check(ctx, pgnode_str(col, "colname"), col);
@@ -247,11 +247,10 @@ check_prefer_bigint_primary_key(RuleCtx *ctx)
 	elts = pgnode_list(ctx->body, "tableElts");
 	cJSON_ArrayForEach(item, elts) {
 		const cJSON *con = pgnode_as(item, "Constraint");
-		const char *t = pgnode_str(con, "contype");
 		const cJSON *keys = pgnode_list(con, "keys");
 		const cJSON *col;
 
-		if (t == NULL || strcmp(t, "CONSTR_PRIMARY") != 0 || pgnode_list_len(keys) != 1)
+		if (!rule_str_is(con, "contype", "CONSTR_PRIMARY") || pgnode_list_len(keys) != 1)
 			continue;
 		col = find_column(elts, pgnode_name_at(keys, 0));
 		if (col && type_is_small_int(col))

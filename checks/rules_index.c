@@ -25,14 +25,11 @@ index_name(const cJSON *body)
 void
 check_create_index_non_concurrently(RuleCtx *ctx)
 {
-	const cJSON *rv;
+	const cJSON *rv = rule_existing_relation(ctx, "IndexStmt");
 	char *rel;
 	LockMode mode;
 
-	if (strcmp(ctx->tag, "IndexStmt") != 0 || pgnode_bool(ctx->body, "concurrent"))
-		return;
-	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
-	if (rv == NULL || rule_is_new(ctx, rv))
+	if (rv == NULL || pgnode_bool(ctx->body, "concurrent"))
 		return;
 	rel = rule_relation(ctx, rv);
 	mode = rule_lock_on(ctx, rel, LOCK_SHARE);
@@ -71,46 +68,11 @@ locks_only_new(const RuleCtx *ctx)
 static bool
 object_is_new(const RuleCtx *ctx, const cJSON *names)
 {
-	int n = pgnode_list_len(names);
-	cJSON *rv = cJSON_CreateObject();
-	bool is_new;
+	cJSON *rv = rule_names_rangevar(names);
+	bool is_new = rule_is_new(ctx, rv);
 
-	if (n >= 2)
-		cJSON_AddStringToObject(rv, "schemaname", pgnode_name_at(names, n - 2));
-	if (n >= 1)
-		cJSON_AddStringToObject(rv, "relname", pgnode_name_at(names, n - 1));
-	is_new = rule_is_new(ctx, rv);
 	cJSON_Delete(rv);
 	return is_new;
-}
-
-/* "name" or "schema.name" of a DROP object's name list (caller frees). */
-static char *
-object_name(const cJSON *names)
-{
-	StrBuf sb = {0};
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, names) {
-		const char *n = pgnode_sval(item);
-
-		strbuf_appendf(&sb, "%s%s", sb.len ? "." : "", n ? n : "?");
-	}
-	if (sb.data == NULL)
-		strbuf_append(&sb, "?");
-	return strbuf_detach(&sb);
-}
-
-/* The removeType of a DropStmt is t. */
-static bool
-drop_is(const RuleCtx *ctx, const char *t)
-{
-	const char *rt;
-
-	if (strcmp(ctx->tag, "DropStmt") != 0)
-		return false;
-	rt = pgnode_str(ctx->body, "removeType");
-	return rt && strcmp(rt, t) == 0;
 }
 
 /*
@@ -122,7 +84,7 @@ check_drop_index_non_concurrently(RuleCtx *ctx)
 {
 	const cJSON *item;
 
-	if (!drop_is(ctx, "OBJECT_INDEX") || pgnode_bool(ctx->body, "concurrent") ||
+	if (!rule_drop_is(ctx, "OBJECT_INDEX") || pgnode_bool(ctx->body, "concurrent") ||
 		locks_only_new(ctx))
 		return;
 	cJSON_ArrayForEach(item, pgnode_list(ctx->body, "objects")) {
@@ -131,7 +93,7 @@ check_drop_index_non_concurrently(RuleCtx *ctx)
 
 		if (object_is_new(ctx, names))
 			continue;
-		name = object_name(names);
+		name = rule_names_joined(names, ".", "?");
 		rule_report(ctx, -1,
 					xasprintf("DROP INDEX %s takes %s on the index's table, which blocks %s; it "
 							  "waits for every running query on the table, and everything queues "
@@ -144,21 +106,6 @@ check_drop_index_non_concurrently(RuleCtx *ctx)
 	}
 }
 
-/* True when a REINDEX has the CONCURRENTLY option. */
-static bool
-reindex_concurrent(const cJSON *body)
-{
-	const cJSON *opt;
-
-	cJSON_ArrayForEach(opt, pgnode_list(body, "params")) {
-		const char *name = pgnode_str(pgnode_as(opt, "DefElem"), "defname");
-
-		if (name && strcmp(name, "concurrently") == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * reindex-non-concurrently: REINDEX without CONCURRENTLY blocks writes (and reads using the
  * index).
@@ -167,15 +114,14 @@ void
 check_reindex_non_concurrently(RuleCtx *ctx)
 {
 	const cJSON *rv;
-	const char *kind;
 	char *rel;
 	LockMode mode;
 	bool table;
 
-	if (strcmp(ctx->tag, "ReindexStmt") != 0 || reindex_concurrent(ctx->body))
+	if (strcmp(ctx->tag, "ReindexStmt") != 0 ||
+		rule_has_option(pgnode_list(ctx->body, "params"), "concurrently"))
 		return;
-	kind = pgnode_str(ctx->body, "kind");
-	table = kind && strcmp(kind, "REINDEX_OBJECT_TABLE") == 0;
+	table = rule_str_is(ctx->body, "kind", "REINDEX_OBJECT_TABLE");
 	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
 	if ((rv && rule_is_new(ctx, rv)) || locks_only_new(ctx))
 		return;

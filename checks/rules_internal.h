@@ -35,6 +35,15 @@ void rule_report(RuleCtx *ctx, int location, char *message, char *help);
 /* The byte offset stored in a node body's "location", or -1. */
 int rule_location(const cJSON *body);
 
+/* True when a node body's string field key is value (false when absent). */
+bool rule_str_is(const cJSON *body, const char *key, const char *value);
+
+/*
+ * The String nodes of list joined with sep ("a, b"; "schema.name" with "."),
+ * or none when the list names nothing. The caller frees.
+ */
+char *rule_names_joined(const cJSON *list, const char *sep, const char *none);
+
 /*
  * The relation a RangeVar body names, as the analysis qualified it when it
  * locked it ("public.users"), else as written. The caller frees.
@@ -45,6 +54,23 @@ char *rule_relation(const RuleCtx *ctx, const cJSON *rangevar);
 bool rule_is_new(const RuleCtx *ctx, const cJSON *rangevar);
 /* The same for a "schema.name" relation name as the analysis writes it. */
 bool rule_is_new_name(const RuleCtx *ctx, const char *relation);
+
+/* True when the statement is a DROP of objects of remove_type ("OBJECT_TABLE"). */
+bool rule_drop_is(const RuleCtx *ctx, const char *remove_type);
+
+/*
+ * A RangeVar body for a DROP object's name list ([schema.]name), to ask
+ * rule_is_new and rule_relation about it. The caller cJSON_Deletes it.
+ */
+cJSON *rule_names_rangevar(const cJSON *names);
+
+/*
+ * The "relation" RangeVar body of a statement of node type tag
+ * ("AlterTableStmt", "RenameStmt", ...) when that relation existed before
+ * this migration; NULL for other statements and for relations created
+ * earlier in it.
+ */
+const cJSON *rule_existing_relation(const RuleCtx *ctx, const char *tag);
 
 /*
  * The mode the statement locks relation in, per the analysis; `expected`
@@ -59,14 +85,31 @@ bool rule_scans(const RuleCtx *ctx, const char *relation);
 /* The commands of an AlterTableStmt (items are {"AlterTableCmd": ...}); NULL otherwise. */
 const cJSON *rule_alter_cmds(const RuleCtx *ctx);
 
-/*
- * The RangeVar body of an ALTER TABLE on a relation that existed before this
- * migration; NULL for other statements and for relations created earlier in it.
- */
-const cJSON *rule_existing_alter(const RuleCtx *ctx);
-
-/* The subtype ("AT_AddColumn") of an AlterTableCmd body. */
+/* True when an AlterTableCmd body's subtype is subtype ("AT_AddColumn"). */
 bool rule_cmd_is(const cJSON *cmd, const char *subtype);
+
+/* The "def" of an AlterTableCmd body when it is a node of type tag ("ColumnDef"), else NULL. */
+const cJSON *rule_cmd_def(const cJSON *cmd, const char *tag);
+
+/* One sub-command of an ALTER TABLE on a table that existed before the migration. */
+typedef struct AlterCmd {
+	const cJSON *cmd;           /* the AlterTableCmd body */
+	const char *rel;            /* the table, as the analysis names it ("public.users") */
+	LockMode mode;              /* the statement's lock on it (AccessExclusiveLock when unknown) */
+} AlterCmd;
+
+/* Looks at one ALTER TABLE sub-command and reports what its rule finds. */
+typedef void (*AlterCmdCheck)(RuleCtx *ctx, const AlterCmd *ac);
+
+/*
+ * Calls check for each sub-command of type subtype ("AT_AddColumn"; NULL:
+ * every one) of an ALTER TABLE on a table that existed before this
+ * migration: tables created earlier in it block nobody.
+ */
+void rule_each_alter_cmd(RuleCtx *ctx, const char *subtype, AlterCmdCheck check);
+
+/* True when a list of DefElem options (VACUUM's options, REINDEX's params) holds defname. */
+bool rule_has_option(const cJSON *options, const char *defname);
 
 /* The Constraint bodies of a ColumnDef body with contype, one at a time: NULL when none. */
 const cJSON *rule_column_constraint(const cJSON *coldef, const char *contype);

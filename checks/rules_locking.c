@@ -209,16 +209,14 @@ static bool
 sets_lock_timeout(const Statement *st, bool *on)
 {
 	const cJSON *body = pgnode_as(st->tree, "VariableSetStmt");
-	const char *name = pgnode_str(body, "name");
-	const char *kind = pgnode_str(body, "kind");
 	const cJSON *arg;
 	const char *text;
 	int v = 0;
 
-	if (name == NULL || strcmp(name, "lock_timeout") != 0)
+	if (!rule_str_is(body, "name", "lock_timeout"))
 		return false;
 	*on = false;
-	if (kind == NULL || strcmp(kind, "VAR_SET_VALUE") != 0)
+	if (!rule_str_is(body, "kind", "VAR_SET_VALUE"))
 		return true;
 	arg = cJSON_GetArrayItem(pgnode_list(body, "args"), 0);
 	text = pgnode_const_str(arg);
@@ -267,6 +265,32 @@ check_missing_lock_timeout(RuleCtx *ctx)
 	free(names);
 }
 
+/* detach-partition-non-concurrently for one DETACH PARTITION without CONCURRENTLY. */
+static void
+alter_detach(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *pc = rule_cmd_def(ac->cmd, "PartitionCmd");
+	const cJSON *part = cJSON_GetObjectItemCaseSensitive(pc, "name");
+	const char *rel = ac->rel;
+	char *name;
+
+	if (pgnode_bool(pc, "concurrent"))
+		return;
+	name = part ? rule_relation(ctx, part) : xstrdup("<partition>");
+	rule_report(ctx, rule_location(part),
+				xasprintf("DETACH PARTITION %s takes %s on the partitioned table %s, which "
+						  "blocks %s on every partition until the transaction ends",
+						  name, lockmode_name(ac->mode), rel, lockmode_blocks(ac->mode)),
+				pgfacts_has(ctx->opts->pg_version, PGFACT_DETACH_CONCURRENTLY) ?
+				xasprintf("Detach it CONCURRENTLY (ShareUpdateExclusiveLock on %s: reads and "
+						  "writes go on), in a migration that does not run in a transaction:\n"
+						  "  ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY;", rel, rel, name) :
+				xasprintf("Before PostgreSQL 14 there is no concurrent detach: run it in a "
+						  "short transaction of its own, with SET LOCAL lock_timeout, at a "
+						  "quiet time:\n  ALTER TABLE %s DETACH PARTITION %s;", rel, name));
+	free(name);
+}
+
 /*
  * detach-partition-non-concurrently: DETACH PARTITION takes AccessExclusiveLock on the
  * partitioned table; from PostgreSQL 14 CONCURRENTLY takes ShareUpdateExclusiveLock.
@@ -274,36 +298,5 @@ check_missing_lock_timeout(RuleCtx *ctx)
 void
 check_detach_partition_non_concurrently(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	bool concurrent_exists = pgfacts_has(ctx->opts->pg_version, PGFACT_DETACH_CONCURRENTLY);
-	char *rel;
-
-	if (rv == NULL)
-		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-		const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
-		const cJSON *part = cJSON_GetObjectItemCaseSensitive(pc, "name");
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-		char *name;
-
-		if (!rule_cmd_is(cmd, "AT_DetachPartition") || pgnode_bool(pc, "concurrent"))
-			continue;
-		name = part ? rule_relation(ctx, part) : xstrdup("<partition>");
-		rule_report(ctx, rule_location(part),
-					xasprintf("DETACH PARTITION %s takes %s on the partitioned table %s, which "
-							  "blocks %s on every partition until the transaction ends",
-							  name, lockmode_name(mode), rel, lockmode_blocks(mode)),
-					concurrent_exists ?
-					xasprintf("Detach it CONCURRENTLY (ShareUpdateExclusiveLock on %s: reads and "
-							  "writes go on), in a migration that does not run in a transaction:\n"
-							  "  ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY;", rel, rel, name) :
-					xasprintf("Before PostgreSQL 14 there is no concurrent detach: run it in a "
-							  "short transaction of its own, with SET LOCAL lock_timeout, at a "
-							  "quiet time:\n  ALTER TABLE %s DETACH PARTITION %s;", rel, name));
-		free(name);
-	}
-	free(rel);
+	rule_each_alter_cmd(ctx, "AT_DetachPartition", alter_detach);
 }
-

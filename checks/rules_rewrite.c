@@ -9,30 +9,22 @@
 
 #include "pgfacts.h"
 
-/* The ColumnDef body of an ADD COLUMN command node, or NULL. */
+/* The ColumnDef an ADD COLUMN sub-command adds; NULL for other sub-commands. */
 static const cJSON *
-added_column(const cJSON *item)
+added_column(const cJSON *cmd)
 {
-	const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-
-	if (!rule_cmd_is(cmd, "AT_AddColumn"))
-		return NULL;
-	return pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+	return rule_cmd_is(cmd, "AT_AddColumn") ? rule_cmd_def(cmd, "ColumnDef") : NULL;
 }
 
-/* The Constraint body of an ADD CONSTRAINT command node of type contype, or NULL. */
+/* The Constraint of type contype an ADD CONSTRAINT sub-command adds; NULL for others. */
 static const cJSON *
-added_constraint(const cJSON *item, const char *contype)
+added_constraint(const cJSON *cmd, const char *contype)
 {
-	const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-	const cJSON *con;
-	const char *t;
+	const cJSON *con = rule_cmd_def(cmd, "Constraint");
 
-	if (!rule_cmd_is(cmd, "AT_AddConstraint"))
+	if (!rule_cmd_is(cmd, "AT_AddConstraint") || !rule_str_is(con, "contype", contype))
 		return NULL;
-	con = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "Constraint");
-	t = pgnode_str(con, "contype");
-	return t && strcmp(t, contype) == 0 ? con : NULL;
+	return con;
 }
 
 /* A name for messages; "<name>" when the SQL gave none. */
@@ -42,22 +34,32 @@ or_placeholder(const char *name)
 	return name ? name : "<name>";
 }
 
-/* The names of a list of String nodes joined with ", " (caller frees). */
-static char *
-names_joined(const cJSON *list)
+/* adding-column-volatile-default for one ADD COLUMN. */
+static void
+alter_volatile_default(RuleCtx *ctx, const AlterCmd *ac)
 {
-	StrBuf sb = {0};
-	const cJSON *item;
+	const cJSON *col = rule_cmd_def(ac->cmd, "ColumnDef");
+	const cJSON *def = rule_column_constraint(col, "CONSTR_DEFAULT");
+	const char *name = or_placeholder(pgnode_str(col, "colname"));
+	bool vol;
 
-	cJSON_ArrayForEach(item, list) {
-		const char *n = pgnode_sval(item);
-
-		if (n)
-			strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", n);
-	}
-	if (sb.data == NULL)
-		strbuf_append(&sb, "<columns>");
-	return strbuf_detach(&sb);
+	if (def == NULL)
+		return;
+	vol = rule_expr_volatile(cJSON_GetObjectItemCaseSensitive(def, "raw_expr"));
+	if (pgfacts_has(ctx->opts->pg_version, PGFACT_FAST_DEFAULT) && !vol)
+		return;
+	rule_report(ctx, rule_location(col),
+				xasprintf("ADD COLUMN \"%s\" with %s rewrites every row of %s while holding "
+						  "%s, which blocks %s until the rewrite ends", name,
+						  vol ? "a volatile default (evaluated per row)" :
+						  "a default (PostgreSQL before 11 stores it in every row)",
+						  ac->rel, lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
+				xasprintf("Add the column without a default, give new rows the default, then "
+						  "fill existing rows in batches outside this migration:\n"
+						  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
+						  "  ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <expression>;\n"
+						  "  UPDATE %s SET %s = <expression> WHERE <key range>;  -- per batch",
+						  ac->rel, name, ac->rel, name, ac->rel, name));
 }
 
 /*
@@ -67,39 +69,34 @@ names_joined(const cJSON *list)
 void
 check_adding_column_volatile_default(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	bool fast = pgfacts_has(ctx->opts->pg_version, PGFACT_FAST_DEFAULT);
-	char *rel;
+	rule_each_alter_cmd(ctx, "AT_AddColumn", alter_volatile_default);
+}
 
-	if (rv == NULL)
+/* changing-column-type for one ALTER COLUMN ... TYPE. */
+static void
+alter_column_type(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *col = rule_cmd_def(ac->cmd, "ColumnDef");
+	const char *name = or_placeholder(pgnode_str(ac->cmd, "name"));
+
+	/* binary-coercible changes (varchar(10) to varchar(20), to text) rewrite nothing */
+	if (!rule_rewrites(ctx, ac->rel) && ctx->st->analysis.known)
 		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *col = added_column(item);
-		const cJSON *def = rule_column_constraint(col, "CONSTR_DEFAULT");
-		const char *name = or_placeholder(pgnode_str(col, "colname"));
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-		bool vol;
-
-		if (def == NULL)
-			continue;
-		vol = rule_expr_volatile(cJSON_GetObjectItemCaseSensitive(def, "raw_expr"));
-		if (fast && !vol)
-			continue;
-		rule_report(ctx, rule_location(col),
-					xasprintf("ADD COLUMN \"%s\" with %s rewrites every row of %s while holding "
-							  "%s, which blocks %s until the rewrite ends", name,
-							  vol ? "a volatile default (evaluated per row)" :
-							  "a default (PostgreSQL before 11 stores it in every row)",
-							  rel, lockmode_name(mode), lockmode_blocks(mode)),
-					xasprintf("Add the column without a default, give new rows the default, then "
-							  "fill existing rows in batches outside this migration:\n"
-							  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
-							  "  ALTER TABLE %s ALTER COLUMN %s SET DEFAULT <expression>;\n"
-							  "  UPDATE %s SET %s = <expression> WHERE <key range>;  -- per batch",
-							  rel, name, rel, name, rel, name));
-	}
-	free(rel);
+	rule_report(ctx, rule_location(col),
+				xasprintf("ALTER COLUMN \"%s\" TYPE %s rewrites %s and rebuilds its indexes "
+						  "while holding %s, which blocks %s until it ends; code that reads or "
+						  "writes the old type may break", name,
+						  rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName")),
+						  ac->rel, lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
+				xasprintf("Change the type in steps: add a new column of the new type, keep it "
+						  "in sync with a trigger, backfill it in batches, switch the code to "
+						  "it, then drop the old one:\n"
+						  "  ALTER TABLE %s ADD COLUMN %s_new <new type>;\n"
+						  "  -- trigger + batched UPDATE %s SET %s_new = %s, then switch reads\n"
+						  "  ALTER TABLE %s DROP COLUMN %s;  -- in a later migration\n"
+						  "Changes PostgreSQL can do without a rewrite (varchar(n) to a larger "
+						  "n or to text, numeric to a larger precision) need none of this.",
+						  ac->rel, name, ac->rel, name, name, ac->rel, name));
 }
 
 /*
@@ -109,117 +106,71 @@ check_adding_column_volatile_default(RuleCtx *ctx)
 void
 check_changing_column_type(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
+	rule_each_alter_cmd(ctx, "AT_AlterColumnType", alter_column_type);
+}
 
-	if (rv == NULL)
-		return;
-	rel = rule_relation(ctx, rv);
-	/* binary-coercible changes (varchar(10) to varchar(20), to text) rewrite nothing */
-	if (!rule_rewrites(ctx, rel) && ctx->st->analysis.known) {
-		free(rel);
-		return;
-	}
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-		const cJSON *col = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
-		const char *name = or_placeholder(pgnode_str(cmd, "name"));
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+/* setting-not-null for one SET NOT NULL. */
+static void
+alter_set_not_null(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const char *name = or_placeholder(pgnode_str(ac->cmd, "name"));
+	const char *rel = ac->rel;
 
-		if (!rule_cmd_is(cmd, "AT_AlterColumnType"))
-			continue;
-		rule_report(ctx, rule_location(col),
-					xasprintf("ALTER COLUMN \"%s\" TYPE %s rewrites %s and rebuilds its indexes "
-							  "while holding %s, which blocks %s until it ends; code that reads or "
-							  "writes the old type may break", name,
-							  rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName")),
-							  rel, lockmode_name(mode), lockmode_blocks(mode)),
-					xasprintf("Change the type in steps: add a new column of the new type, keep it "
-							  "in sync with a trigger, backfill it in batches, switch the code to "
-							  "it, then drop the old one:\n"
-							  "  ALTER TABLE %s ADD COLUMN %s_new <new type>;\n"
-							  "  -- trigger + batched UPDATE %s SET %s_new = %s, then switch reads\n"
-							  "  ALTER TABLE %s DROP COLUMN %s;  -- in a later migration\n"
-							  "Changes PostgreSQL can do without a rewrite (varchar(n) to a larger "
-							  "n or to text, numeric to a larger precision) need none of this.",
-							  rel, name, rel, name, name, rel, name));
-	}
-	free(rel);
+	/* a valid CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan: no finding */
+	if (!rule_scans(ctx, rel) && ctx->st->analysis.known)
+		return;
+	rule_report(ctx, -1,
+				xasprintf("SET NOT NULL on \"%s\" scans all of %s while holding %s, which "
+						  "blocks %s until the scan ends", name, rel, lockmode_name(ac->mode),
+						  lockmode_blocks(ac->mode)),
+				pgfacts_has(ctx->opts->pg_version, PGFACT_NOT_NULL_FROM_CHECK) ?
+				xasprintf("Prove the column has no NULLs with a constraint validated without "
+						  "the strong lock, then SET NOT NULL skips the scan:\n"
+						  "  ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID;\n"
+						  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_not_null;  -- own transaction\n"
+						  "  ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n"
+						  "  ALTER TABLE %s DROP CONSTRAINT %s_not_null;",
+						  rel, name, name, rel, name, rel, name, rel, name) :
+				xasprintf("Before PostgreSQL 12 SET NOT NULL always scans; keep a validated "
+						  "CHECK instead:\n"
+						  "  ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID;\n"
+						  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_not_null;  -- own transaction",
+						  rel, name, name, rel, name));
 }
 
 /* setting-not-null: SET NOT NULL scans the whole table under AccessExclusiveLock. */
 void
 check_setting_not_null(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	bool from_check = pgfacts_has(ctx->opts->pg_version, PGFACT_NOT_NULL_FROM_CHECK);
-	char *rel;
+	rule_each_alter_cmd(ctx, "AT_SetNotNull", alter_set_not_null);
+}
 
-	if (rv == NULL)
-		return;
-	rel = rule_relation(ctx, rv);
-	/* a valid CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan: no finding */
-	if (!rule_scans(ctx, rel) && ctx->st->analysis.known) {
-		free(rel);
-		return;
-	}
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-		const char *name = or_placeholder(pgnode_str(cmd, "name"));
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+/* adding-check-constraint for one ADD CONSTRAINT ... CHECK without NOT VALID. */
+static void
+alter_check_constraint(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *con = added_constraint(ac->cmd, "CONSTR_CHECK");
+	const char *name = or_placeholder(pgnode_str(con, "conname"));
 
-		if (!rule_cmd_is(cmd, "AT_SetNotNull"))
-			continue;
-		rule_report(ctx, -1,
-					xasprintf("SET NOT NULL on \"%s\" scans all of %s while holding %s, which "
-							  "blocks %s until the scan ends", name, rel, lockmode_name(mode),
-							  lockmode_blocks(mode)),
-					from_check ?
-					xasprintf("Prove the column has no NULLs with a constraint validated without "
-							  "the strong lock, then SET NOT NULL skips the scan:\n"
-							  "  ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID;\n"
-							  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_not_null;  -- own transaction\n"
-							  "  ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n"
-							  "  ALTER TABLE %s DROP CONSTRAINT %s_not_null;",
-							  rel, name, name, rel, name, rel, name, rel, name) :
-					xasprintf("Before PostgreSQL 12 SET NOT NULL always scans; keep a validated "
-							  "CHECK instead:\n"
-							  "  ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID;\n"
-							  "  ALTER TABLE %s VALIDATE CONSTRAINT %s_not_null;  -- own transaction",
-							  rel, name, name, rel, name));
-	}
-	free(rel);
+	if (con == NULL || pgnode_bool(con, "skip_validation"))
+		return;
+	rule_report(ctx, rule_location(con),
+				xasprintf("ADD CONSTRAINT %s CHECK validates every row of %s while holding %s, "
+						  "which blocks %s until the scan ends", name, ac->rel,
+						  lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
+				xasprintf("Add it NOT VALID (new rows are checked at once), then validate it "
+						  "in its own transaction under ShareUpdateExclusiveLock, which lets "
+						  "reads and writes go on:\n"
+						  "  ALTER TABLE %s ADD CONSTRAINT %s CHECK (...) NOT VALID;\n"
+						  "  ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+						  ac->rel, name, ac->rel, name));
 }
 
 /* adding-check-constraint: CHECK constraint added without NOT VALID scans the table under lock. */
 void
 check_adding_check_constraint(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
-
-	if (rv == NULL)
-		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *con = added_constraint(item, "CONSTR_CHECK");
-		const char *name = or_placeholder(pgnode_str(con, "conname"));
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-
-		if (con == NULL || pgnode_bool(con, "skip_validation"))
-			continue;
-		rule_report(ctx, rule_location(con),
-					xasprintf("ADD CONSTRAINT %s CHECK validates every row of %s while holding %s, "
-							  "which blocks %s until the scan ends", name, rel,
-							  lockmode_name(mode), lockmode_blocks(mode)),
-					xasprintf("Add it NOT VALID (new rows are checked at once), then validate it "
-							  "in its own transaction under ShareUpdateExclusiveLock, which lets "
-							  "reads and writes go on:\n"
-							  "  ALTER TABLE %s ADD CONSTRAINT %s CHECK (...) NOT VALID;\n"
-							  "  ALTER TABLE %s VALIDATE CONSTRAINT %s;",
-							  rel, name, rel, name));
-	}
-	free(rel);
+	rule_each_alter_cmd(ctx, "AT_AddConstraint", alter_check_constraint);
 }
 
 /* Reports one foreign key (constraint body con) added to table rel. */
@@ -230,7 +181,8 @@ report_foreign_key(RuleCtx *ctx, const char *rel, const cJSON *con, const char *
 	char *ref = rule_relation(ctx, pk);
 	const char *name = or_placeholder(pgnode_str(con, "conname"));
 	LockMode mode = rule_lock_on(ctx, rel, LOCK_SHARE_ROW_EXCLUSIVE);
-	char *cols = column ? xstrdup(column) : names_joined(pgnode_list(con, "fk_attrs"));
+	char *cols = column ? xstrdup(column) :
+		rule_names_joined(pgnode_list(con, "fk_attrs"), ", ", "<columns>");
 
 	rule_report(ctx, rule_location(con),
 				xasprintf("FOREIGN KEY %s on %s (%s) references %s: validating it reads every row of "
@@ -252,51 +204,73 @@ report_foreign_key(RuleCtx *ctx, const char *rel, const cJSON *con, const char *
 	free(ref);
 }
 
+/*
+ * adding-foreign-key for one sub-command: ADD CONSTRAINT ... FOREIGN KEY without NOT VALID,
+ * or ADD COLUMN ... REFERENCES.
+ */
+static void
+alter_foreign_key(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *con = added_constraint(ac->cmd, "CONSTR_FOREIGN");
+	const cJSON *col = added_column(ac->cmd);
+
+	if (con && !pgnode_bool(con, "skip_validation"))
+		report_foreign_key(ctx, ac->rel, con, NULL);
+	con = rule_column_constraint(col, "CONSTR_FOREIGN");
+	if (con)
+		report_foreign_key(ctx, ac->rel, con, or_placeholder(pgnode_str(col, "colname")));
+}
+
 /* adding-foreign-key: FOREIGN KEY added without NOT VALID scans the table and locks both tables. */
 void
 check_adding_foreign_key(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
-
-	if (rv == NULL)
-		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *con = added_constraint(item, "CONSTR_FOREIGN");
-		const cJSON *col = added_column(item);
-
-		if (con && !pgnode_bool(con, "skip_validation"))
-			report_foreign_key(ctx, rel, con, NULL);
-		con = rule_column_constraint(col, "CONSTR_FOREIGN");
-		if (con)
-			report_foreign_key(ctx, rel, con, or_placeholder(pgnode_str(col, "colname")));
-	}
-	free(rel);
+	rule_each_alter_cmd(ctx, NULL, alter_foreign_key);
 }
 
 /* Reports a UNIQUE or PRIMARY KEY (body con) that builds its index under the table's lock. */
 static void
-report_unique(RuleCtx *ctx, const char *rel, const cJSON *con, const char *column)
+report_unique(RuleCtx *ctx, const AlterCmd *ac, const cJSON *con, const char *column)
 {
-	bool pk = strcmp(pgnode_str(con, "contype"), "CONSTR_PRIMARY") == 0;
+	bool pk = rule_str_is(con, "contype", "CONSTR_PRIMARY");
 	const char *what = pk ? "PRIMARY KEY" : "UNIQUE";
 	const char *name = or_placeholder(pgnode_str(con, "conname"));
-	char *cols = column ? xstrdup(column) : names_joined(pgnode_list(con, "keys"));
-	LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
+	char *cols = column ? xstrdup(column) :
+		rule_names_joined(pgnode_list(con, "keys"), ", ", "<columns>");
 
 	rule_report(ctx, rule_location(con),
 				xasprintf("%s (%s) on %s builds a unique index over every row while holding %s, "
-						  "which blocks %s until the build ends", what, cols, rel,
-						  lockmode_name(mode), lockmode_blocks(mode)),
+						  "which blocks %s until the build ends", what, cols, ac->rel,
+						  lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
 				xasprintf("Build the index without blocking writes, then attach it as the "
 						  "constraint (a short catalog change):\n"
 						  "  CREATE UNIQUE INDEX CONCURRENTLY %s_idx ON %s (%s);  -- no transaction\n"
 						  "  ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s_idx;%s",
-						  column ? column : name, rel, cols, rel, name, what,
+						  column ? column : name, ac->rel, cols, ac->rel, name, what,
 						  column ? column : name,
 						  pk ? "\nThe columns must already be NOT NULL (see setting-not-null)." : ""));
 	free(cols);
+}
+
+/*
+ * adding-unique-constraint for one sub-command: ADD UNIQUE / PRIMARY KEY without USING
+ * INDEX, or ADD COLUMN ... UNIQUE / PRIMARY KEY.
+ */
+static void
+alter_unique(RuleCtx *ctx, const AlterCmd *ac)
+{
+	static const char *const kinds[] = {"CONSTR_UNIQUE", "CONSTR_PRIMARY"};
+
+	for (int k = 0; k < 2; k++) {
+		const cJSON *con = added_constraint(ac->cmd, kinds[k]);
+		const cJSON *col = added_column(ac->cmd);
+
+		if (con && pgnode_str(con, "indexname") == NULL)
+			report_unique(ctx, ac, con, NULL);
+		con = rule_column_constraint(col, kinds[k]);
+		if (con)
+			report_unique(ctx, ac, con, or_placeholder(pgnode_str(col, "colname")));
+	}
 }
 
 /*
@@ -306,26 +280,27 @@ report_unique(RuleCtx *ctx, const char *rel, const cJSON *con, const char *colum
 void
 check_adding_unique_constraint(RuleCtx *ctx)
 {
-	static const char *const kinds[] = {"CONSTR_UNIQUE", "CONSTR_PRIMARY"};
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
+	rule_each_alter_cmd(ctx, NULL, alter_unique);
+}
 
-	if (rv == NULL)
+/* adding-exclusion-constraint for one ADD CONSTRAINT ... EXCLUDE. */
+static void
+alter_exclusion(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *con = added_constraint(ac->cmd, "CONSTR_EXCLUSION");
+
+	if (con == NULL)
 		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		for (int k = 0; k < 2; k++) {
-			const cJSON *con = added_constraint(item, kinds[k]);
-			const cJSON *col = added_column(item);
-
-			if (con && pgnode_str(con, "indexname") == NULL)
-				report_unique(ctx, rel, con, NULL);
-			con = rule_column_constraint(col, kinds[k]);
-			if (con)
-				report_unique(ctx, rel, con, or_placeholder(pgnode_str(col, "colname")));
-		}
-	}
-	free(rel);
+	rule_report(ctx, rule_location(con),
+				xasprintf("EXCLUDE constraint %s on %s builds its index over every row while "
+						  "holding %s, which blocks %s until the build ends",
+						  or_placeholder(pgnode_str(con, "conname")), ac->rel,
+						  lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
+				xasprintf("PostgreSQL cannot build an exclusion constraint concurrently nor "
+						  "attach one USING INDEX. Add it when the table is created, or to a "
+						  "new copy of %s that you fill in batches and swap in with RENAME; if "
+						  "equality is all you need, use CREATE UNIQUE INDEX CONCURRENTLY.",
+						  ac->rel));
 }
 
 /*
@@ -335,30 +310,29 @@ check_adding_unique_constraint(RuleCtx *ctx)
 void
 check_adding_exclusion_constraint(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
+	rule_each_alter_cmd(ctx, "AT_AddConstraint", alter_exclusion);
+}
 
-	if (rv == NULL)
+/* adding-stored-generated-column for one ADD COLUMN ... GENERATED ALWAYS AS (...) STORED. */
+static void
+alter_stored_generated(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *col = rule_cmd_def(ac->cmd, "ColumnDef");
+	const char *name = or_placeholder(pgnode_str(col, "colname"));
+
+	if (rule_column_constraint(col, "CONSTR_GENERATED") == NULL)
 		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *con = added_constraint(item, "CONSTR_EXCLUSION");
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-
-		if (con == NULL)
-			continue;
-		rule_report(ctx, rule_location(con),
-					xasprintf("EXCLUDE constraint %s on %s builds its index over every row while "
-							  "holding %s, which blocks %s until the build ends",
-							  or_placeholder(pgnode_str(con, "conname")), rel,
-							  lockmode_name(mode), lockmode_blocks(mode)),
-					xasprintf("PostgreSQL cannot build an exclusion constraint concurrently nor "
-							  "attach one USING INDEX. Add it when the table is created, or to a "
-							  "new copy of %s that you fill in batches and swap in with RENAME; if "
-							  "equality is all you need, use CREATE UNIQUE INDEX CONCURRENTLY.",
-							  rel));
-	}
-	free(rel);
+	rule_report(ctx, rule_location(col),
+				xasprintf("ADD COLUMN \"%s\" GENERATED ALWAYS AS (...) STORED computes and "
+						  "writes the value for every row of %s while holding %s, which blocks "
+						  "%s until the rewrite ends", name, ac->rel, lockmode_name(ac->mode),
+						  lockmode_blocks(ac->mode)),
+				xasprintf("Add a plain column, fill it for new rows with a trigger and for old "
+						  "rows in batches, or compute the value at query time (a view or an "
+						  "expression index):\n"
+						  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
+						  "  -- BEFORE INSERT OR UPDATE trigger setting %s, then batched UPDATEs",
+						  ac->rel, name, name));
 }
 
 /*
@@ -368,113 +342,67 @@ check_adding_exclusion_constraint(RuleCtx *ctx)
 void
 check_adding_stored_generated_column(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
+	rule_each_alter_cmd(ctx, "AT_AddColumn", alter_stored_generated);
+}
 
-	if (rv == NULL)
+/* adding-serial-column for one ADD COLUMN of a serial or identity column. */
+static void
+alter_serial_column(RuleCtx *ctx, const AlterCmd *ac)
+{
+	const cJSON *col = rule_cmd_def(ac->cmd, "ColumnDef");
+	const char *type = rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName"));
+	const char *name = or_placeholder(pgnode_str(col, "colname"));
+	const char *rel = ac->rel;
+	bool identity = rule_column_constraint(col, "CONSTR_IDENTITY") != NULL;
+
+	if (col == NULL || (!identity && pgfacts_serial_base(type) == NULL))
 		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *col = added_column(item);
-		const char *name = or_placeholder(pgnode_str(col, "colname"));
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-
-		if (rule_column_constraint(col, "CONSTR_GENERATED") == NULL)
-			continue;
-		rule_report(ctx, rule_location(col),
-					xasprintf("ADD COLUMN \"%s\" GENERATED ALWAYS AS (...) STORED computes and "
-							  "writes the value for every row of %s while holding %s, which blocks "
-							  "%s until the rewrite ends", name, rel, lockmode_name(mode),
-							  lockmode_blocks(mode)),
-					xasprintf("Add a plain column, fill it for new rows with a trigger and for old "
-							  "rows in batches, or compute the value at query time (a view or an "
-							  "expression index):\n"
-							  "  ALTER TABLE %s ADD COLUMN %s <type>;\n"
-							  "  -- BEFORE INSERT OR UPDATE trigger setting %s, then batched UPDATEs",
-							  rel, name, name));
-	}
-	free(rel);
+	rule_report(ctx, rule_location(col),
+				xasprintf("ADD COLUMN \"%s\" %s draws a sequence value for every existing row "
+						  "of %s, rewriting it while holding %s, which blocks %s until the "
+						  "rewrite ends", name, identity ? "GENERATED AS IDENTITY" : type, rel,
+						  lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
+				xasprintf("Add a nullable column, give new rows sequence values, backfill old "
+						  "rows in batches, then make it NOT NULL (see setting-not-null):\n"
+						  "  CREATE SEQUENCE %s_%s_seq;\n"
+						  "  ALTER TABLE %s ADD COLUMN %s bigint;\n"
+						  "  ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s_%s_seq');\n"
+						  "  UPDATE %s SET %s = nextval('%s_%s_seq') WHERE %s IS NULL AND <key range>;",
+						  rel, name, rel, name, rel, name, rel, name, rel, name, rel, name,
+						  name));
 }
 
 /* adding-serial-column: ADD COLUMN of a serial or identity column rewrites the table. */
 void
 check_adding_serial_column(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
+	rule_each_alter_cmd(ctx, "AT_AddColumn", alter_serial_column);
+}
 
-	if (rv == NULL)
+/* set-logged-unlogged for one SET LOGGED or SET UNLOGGED. */
+static void
+alter_persistence(RuleCtx *ctx, const AlterCmd *ac)
+{
+	bool logged = rule_cmd_is(ac->cmd, "AT_SetLogged");
+
+	if (!logged && !rule_cmd_is(ac->cmd, "AT_SetUnLogged"))
 		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *col = added_column(item);
-		const char *type = rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName"));
-		const char *name = or_placeholder(pgnode_str(col, "colname"));
-		bool identity = rule_column_constraint(col, "CONSTR_IDENTITY") != NULL;
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-
-		if (col == NULL || (!identity && pgfacts_serial_base(type) == NULL))
-			continue;
-		rule_report(ctx, rule_location(col),
-					xasprintf("ADD COLUMN \"%s\" %s draws a sequence value for every existing row "
-							  "of %s, rewriting it while holding %s, which blocks %s until the "
-							  "rewrite ends", name, identity ? "GENERATED AS IDENTITY" : type, rel,
-							  lockmode_name(mode), lockmode_blocks(mode)),
-					xasprintf("Add a nullable column, give new rows sequence values, backfill old "
-							  "rows in batches, then make it NOT NULL (see setting-not-null):\n"
-							  "  CREATE SEQUENCE %s_%s_seq;\n"
-							  "  ALTER TABLE %s ADD COLUMN %s bigint;\n"
-							  "  ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval('%s_%s_seq');\n"
-							  "  UPDATE %s SET %s = nextval('%s_%s_seq') WHERE %s IS NULL AND <key range>;",
-							  rel, name, rel, name, rel, name, rel, name, rel, name, rel, name,
-							  name));
-	}
-	free(rel);
+	rule_report(ctx, -1,
+				xasprintf("SET %s rewrites all of %s%s while holding %s, which blocks %s until "
+						  "the rewrite ends", logged ? "LOGGED" : "UNLOGGED", ac->rel,
+						  logged ? " and writes it all to the WAL" : "",
+						  lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
+				xasprintf("There is no online way to change persistence: create a new %s table, "
+						  "copy the rows in batches, and swap the names in one short "
+						  "transaction (ALTER TABLE %s RENAME TO ...), or do it in a "
+						  "maintenance window.", logged ? "logged" : "unlogged", ac->rel));
 }
 
 /* set-logged-unlogged: SET LOGGED / SET UNLOGGED rewrites the table under AccessExclusiveLock. */
 void
 check_set_logged_unlogged(RuleCtx *ctx)
 {
-	const cJSON *rv = rule_existing_alter(ctx), *item;
-	char *rel;
-
-	if (rv == NULL)
-		return;
-	rel = rule_relation(ctx, rv);
-	cJSON_ArrayForEach(item, rule_alter_cmds(ctx)) {
-		const cJSON *cmd = pgnode_as(item, "AlterTableCmd");
-		bool logged = rule_cmd_is(cmd, "AT_SetLogged");
-		LockMode mode = rule_lock_on(ctx, rel, LOCK_ACCESS_EXCLUSIVE);
-
-		if (!logged && !rule_cmd_is(cmd, "AT_SetUnLogged"))
-			continue;
-		rule_report(ctx, -1,
-					xasprintf("SET %s rewrites all of %s%s while holding %s, which blocks %s until "
-							  "the rewrite ends", logged ? "LOGGED" : "UNLOGGED", rel,
-							  logged ? " and writes it all to the WAL" : "",
-							  lockmode_name(mode), lockmode_blocks(mode)),
-					xasprintf("There is no online way to change persistence: create a new %s table, "
-							  "copy the rows in batches, and swap the names in one short "
-							  "transaction (ALTER TABLE %s RENAME TO ...), or do it in a "
-							  "maintenance window.", logged ? "logged" : "unlogged", rel));
-	}
-	free(rel);
-}
-
-/* True when a VACUUM's options include FULL. */
-static bool
-vacuum_is_full(const cJSON *body)
-{
-	const cJSON *opt;
-
-	cJSON_ArrayForEach(opt, pgnode_list(body, "options")) {
-		const char *name = pgnode_str(pgnode_as(opt, "DefElem"), "defname");
-
-		if (name && strcmp(name, "full") == 0)
-			return true;
-	}
-	return false;
+	rule_each_alter_cmd(ctx, NULL, alter_persistence);
 }
 
 /* vacuum-full: VACUUM FULL rewrites the table under AccessExclusiveLock. */
@@ -485,7 +413,7 @@ check_vacuum_full(RuleCtx *ctx)
 	bool any = false;
 
 	if (strcmp(ctx->tag, "VacuumStmt") != 0 || !pgnode_bool(ctx->body, "is_vacuumcmd") ||
-		!vacuum_is_full(ctx->body))
+		!rule_has_option(pgnode_list(ctx->body, "options"), "full"))
 		return;
 	cJSON_ArrayForEach(item, pgnode_list(ctx->body, "rels")) {
 		const cJSON *rv = cJSON_GetObjectItemCaseSensitive(pgnode_as(item, "VacuumRelation"),
