@@ -55,14 +55,31 @@ analyze_context_begin_migration(AnalyzeContext *ctx)
 	search_path_reset(ctx);
 }
 
-/* Resolves a name the way PostgreSQL's search_path lookup would, with the catalog as the database. */
+/* True for the session's temporary schema, however it is spelled (pg_temp, pg_temp_3). */
+static bool
+schema_is_temp(const char *schema)
+{
+	return strcmp(schema, "pg_temp") == 0 || strncmp(schema, "pg_temp_", 8) == 0;
+}
+
+/*
+ * Resolves a name the way PostgreSQL's search_path lookup would, with the
+ * catalog as the database. The temporary schema is searched first, as
+ * PostgreSQL does for relations; it is always called "pg_temp".
+ */
 char *
 analyze_qualify(const AnalyzeContext *ctx, const char *schema, const char *name)
 {
+	char *temp;
+
 	if (name == NULL)
 		return NULL;
 	if (schema && *schema)
-		return xasprintf("%s.%s", schema, name);
+		return xasprintf("%s.%s", schema_is_temp(schema) ? ANALYZE_TEMP_SCHEMA : schema, name);
+	temp = xasprintf("%s.%s", ANALYZE_TEMP_SCHEMA, name);
+	if (catalog_find(ctx->catalog, temp))
+		return temp;
+	free(temp);
 	for (size_t i = 0; i < ctx->search_path.count; i++) {
 		char *candidate = xasprintf("%s.%s", ctx->search_path.items[i], name);
 
@@ -74,11 +91,24 @@ analyze_qualify(const AnalyzeContext *ctx, const char *schema, const char *name)
 					 name);
 }
 
-/* The qualified name of a RangeVar body. */
+/* The qualified name of a RangeVar body; CREATE TEMP names the temporary schema. */
 char *
 analyze_rangevar(const AnalyzeContext *ctx, const cJSON *rv)
 {
+	const char *persistence = pgnode_str(rv, "relpersistence");
+
+	if (persistence && strcmp(persistence, "t") == 0 && pgnode_str(rv, "relname"))
+		return xasprintf("%s.%s", ANALYZE_TEMP_SCHEMA, pgnode_str(rv, "relname"));
 	return analyze_qualify(ctx, pgnode_str(rv, "schemaname"), pgnode_str(rv, "relname"));
+}
+
+/* True for a relation of the session's temporary schema. */
+bool
+analyze_is_temp(const char *qualified)
+{
+	size_t n = strlen(ANALYZE_TEMP_SCHEMA);
+
+	return qualified && strncmp(qualified, ANALYZE_TEMP_SCHEMA, n) == 0 && qualified[n] == '.';
 }
 
 /* The qualified relation of a name list, ignoring its last ndrop items. */
@@ -104,13 +134,17 @@ analyze_schema_of(const char *qualified)
 	return dot ? xstrndup(qualified, (size_t) (dot - qualified)) : xstrdup(qualified);
 }
 
-/* Records a lock; partitions and children follow their parent when the statement recurses. */
+/*
+ * Records a lock; partitions and children follow their parent when the
+ * statement recurses. Temporary tables are left out.
+ */
 void
 analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, bool recurse)
 {
 	Catalog *cat = ctx->catalog;
 
-	if (rel == NULL || mode == LOCK_NONE)
+	/* no other session sees a temporary table: its lock blocks no one */
+	if (rel == NULL || mode == LOCK_NONE || analyze_is_temp(rel))
 		return;
 	analysis_add_lock(a, rel, mode);
 	if (!recurse)

@@ -112,11 +112,17 @@ walk_function(QueryWalk *qw, const cJSON *call)
 	walk_node(qw, cJSON_GetObjectItemCaseSensitive(call, "args"));
 }
 
-/* Records the names of a WITH clause and walks its queries. */
+/*
+ * Records the names of a WITH clause (the body a statement's "withClause"
+ * holds) and walks its queries: a reference to a WITH query is no relation.
+ */
 static void
 walk_with(QueryWalk *qw, const cJSON *with)
 {
 	const cJSON *cte;
+
+	if (with == NULL)
+		return;
 
 	cJSON_ArrayForEach(cte, pgnode_list(with, "ctes")) {
 		const cJSON *body = pgnode_as(cte, "CommonTableExpr");
@@ -230,7 +236,7 @@ walk_select(QueryWalk *qw, const cJSON *body, bool lock_rows)
 	const cJSON *child;
 	const cJSON *item;
 
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
 	row_locking_read(body, &rl);
 	rl.all = rl.all || lock_rows;
 	cJSON_ArrayForEach(item, pgnode_list(body, "fromClause")) {
@@ -415,7 +421,7 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 	StrList given = {0};
 	CatRelation *target;
 
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
 	if (table == NULL)
 		return;
 	/* rows are routed to any partition (each may be locked); inheritance children are not written */
@@ -447,7 +453,7 @@ walk_update(QueryWalk *qw, const cJSON *body)
 	StrList changed = {0};
 	const cJSON *item;
 
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
@@ -475,7 +481,7 @@ walk_delete(QueryWalk *qw, const cJSON *body)
 	char *table = analyze_rangevar(qw->ctx, rv);
 	const cJSON *item;
 
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
@@ -499,7 +505,7 @@ walk_merge(QueryWalk *qw, const cJSON *body)
 	const cJSON *when;
 	RowLocking none = {0};
 
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);

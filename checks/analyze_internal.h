@@ -30,8 +30,14 @@ typedef void (*AnalyzeHandler)(AnalyzeContext *ctx, const cJSON *body, Analysis 
  */
 char *analyze_qualify(const AnalyzeContext *ctx, const char *schema, const char *name);
 
-/* analyze_qualify of a RangeVar body; NULL when it has no relname. */
+/* What the analysis calls the session's temporary schema (pg_temp_N on the server). */
+#define ANALYZE_TEMP_SCHEMA "pg_temp"
+
+/* analyze_qualify of a RangeVar body (TEMP: pg_temp); NULL when it has no relname. */
 char *analyze_rangevar(const AnalyzeContext *ctx, const cJSON *rv);
+
+/* True for "pg_temp.name": a temporary relation, invisible to other sessions. */
+bool analyze_is_temp(const char *qualified);
 
 /*
  * analyze_qualify of a name list ([schema,] name [, trailing...]) after

@@ -775,3 +775,45 @@ DROP FUNCTION audit_touch() CASCADE;
 CREATE OR REPLACE FUNCTION one_more() RETURNS int LANGUAGE sql AS 'SELECT 2';
 -- case: no-lock
 ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO lt_reader;
+-- case: update
+-- the FROM table of UPDATE ... FROM is read (ACCESS SHARE); ROW SHARE only
+-- when the foreign key check runs (next case)
+UPDATE items SET qty = 1 FROM orders o WHERE o.id = items.order_id AND o.total > 10;
+-- case: update
+UPDATE orders SET account_id = a.id + 1 FROM accounts a WHERE a.id = orders.account_id AND a.id < 3;
+-- case: delete
+DELETE FROM items USING orders o WHERE o.id = items.order_id AND o.total > 250;
+-- case: select-for
+UPDATE items SET qty = 2 FROM (SELECT id FROM orders FOR UPDATE) o WHERE o.id = items.order_id;
+-- case: cte
+WITH orders AS (SELECT 1 AS id) SELECT * FROM orders;
+-- case: cte
+WITH recent AS (SELECT * FROM accounts WHERE id > 50) SELECT r.id FROM recent r JOIN recent s ON s.id = r.id;
+-- case: cte
+WITH RECURSIVE items(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM items WHERE n < 5) SELECT * FROM items;
+-- case: cte
+WITH orders AS (SELECT id FROM accounts WHERE id < 5) UPDATE tags SET note = 'n' FROM orders WHERE orders.id = 1;
+-- case: cte
+WITH accounts AS (SELECT 3 AS id) DELETE FROM items USING accounts WHERE items.id = accounts.id;
+-- case: cte
+WITH moved AS (DELETE FROM items WHERE id < 3 RETURNING id, sku) INSERT INTO tags SELECT sku, 'm' FROM moved;
+-- case: cte
+WITH ins AS (INSERT INTO tags VALUES ('green', 'g') RETURNING name) UPDATE scratch SET v = ins.name FROM ins;
+-- case: cte
+INSERT INTO tags WITH notes AS (SELECT 'x' AS name) SELECT name, 'y' FROM notes;
+-- case: temp-table
+CREATE TEMP TABLE accounts (id int);
+INSERT INTO accounts VALUES (1);
+SELECT * FROM accounts;
+UPDATE accounts SET id = 2;
+-- case: temp-table
+CREATE TEMPORARY TABLE orders AS SELECT id, account_id FROM public.orders WHERE id < 10;
+DELETE FROM orders WHERE id = 1;
+-- case: temp-table
+CREATE TABLE pg_temp.tags (name text);
+INSERT INTO tags SELECT email FROM accounts WHERE id = 1;
+-- case: temp-table
+SELECT id INTO TEMP items FROM orders WHERE id < 3;
+TRUNCATE items;
+DROP TABLE items;
+SELECT count(*) FROM items;
