@@ -238,13 +238,52 @@ refine_column_default(AlterState *st, const cJSON *cmd, LockMode *mode)
 		analyze_column_default(st->ctx, col, cJSON_GetObjectItemCaseSensitive(cmd, "def"));
 }
 
-/* DROP COLUMN: the catalog forgets the column. */
+/*
+ * DROP COLUMN drops what depends on the column, and the catalog forgets it:
+ * a foreign key on the column (ACCESS EXCLUSIVE on the referenced table,
+ * whose triggers go), with CASCADE the foreign keys referencing it (ACCESS
+ * EXCLUSIVE on the referencing tables) and the views over the table (which
+ * columns a view uses is not tracked: every one is assumed dropped), and
+ * the sequence a serial or identity column owns.
+ */
 static void
 refine_drop_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
+	Catalog *cat = st->ctx->catalog;
+	const char *column = pgnode_str(cmd, "name");
+	const char *behavior = pgnode_str(cmd, "behavior");
+	bool cascade = behavior && strcmp(behavior, "DROP_CASCADE") == 0;
+	CatColumn *col = catalog_column_find(st->rel, column);
+	CatRelation *seq = col && col->sequence ? catalog_find(cat, col->sequence) : NULL;
+
 	(void) mode;
-	if (st->rel && pgnode_str(cmd, "name"))
-		catalog_column_drop(st->rel, pgnode_str(cmd, "name"));
+	if (column == NULL)
+		return;
+	for (size_t i = 0; i < cat->nfks;) {
+		CatForeignKey *fk = cat->fks[i];
+		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : (st->rel ? &st->rel->pkey : NULL);
+		bool own = strcmp(fk->table, st->table) == 0 && strlist_contains(&fk->cols, column);
+		bool referenced = cascade && strcmp(fk->ref_table, st->table) == 0 && ref_cols &&
+			strlist_contains(ref_cols, column);
+
+		if (!own && !referenced) {
+			i++;
+			continue;
+		}
+		analyze_lock(st->ctx, st->a, own ? fk->ref_table : fk->table, LOCK_ACCESS_EXCLUSIVE, false);
+		catalog_fk_forget(cat, fk);
+	}
+	for (size_t i = 0; cascade && i < cat->nrels; i++) {
+		CatRelation *o = cat->rels[i];
+
+		if ((o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) && strlist_contains(&o->reads, st->table))
+			analyze_drop_relation_locks(st->ctx, st->a, o->name, true, 1);
+	}
+	if (seq && seq->kind == CAT_SEQUENCE && seq->table && strcmp(seq->table, st->table) == 0) {
+		analyze_lock(st->ctx, st->a, seq->name, LOCK_ACCESS_EXCLUSIVE, false);
+		catalog_drop(cat, seq->name);
+	}
+	catalog_column_forget(cat, st->table, column);
 }
 
 /* True when a USING expression is just the column, possibly cast: no extra work. */
@@ -390,6 +429,7 @@ refine_drop_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 		analyze_lock(st->ctx, st->a, fk->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
 		catalog_fk_drop(st->ctx->catalog, st->table, name);
 	} else if (name) {
+		catalog_check_drop(st->ctx->catalog, st->table, name);
 		/* a PRIMARY KEY / UNIQUE constraint takes its index with it */
 		char *schema = analyze_schema_of(st->table);
 		char *index = xasprintf("%s.%s", schema, name);

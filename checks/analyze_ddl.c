@@ -85,8 +85,8 @@ object_names(const cJSON *object, cJSON **owned)
  * parent, both sides of its foreign keys (their RI triggers are dropped),
  * owned sequences, and with CASCADE the views that read it.
  */
-static void
-drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool cascade, int depth)
+void
+analyze_drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool cascade, int depth)
 {
 	Catalog *cat = ctx->catalog;
 	CatRelation *r = catalog_find(cat, rel);
@@ -116,7 +116,7 @@ drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool casc
 			analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
 		else if (cascade && (o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) &&
 				 strlist_contains(&o->reads, rel) && strcmp(o->name, rel) != 0)
-			drop_relation_locks(ctx, a, o->name, cascade, depth + 1);
+			analyze_drop_relation_locks(ctx, a, o->name, cascade, depth + 1);
 	}
 }
 
@@ -158,7 +158,7 @@ drop_type_cascade(AnalyzeContext *ctx, Analysis *a, const char *type)
 			CatRelation *o = cat->rels[v];
 
 			if ((o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) && strlist_contains(&o->reads, r->name))
-				drop_relation_locks(ctx, a, o->name, true, 1);
+				analyze_drop_relation_locks(ctx, a, o->name, true, 1);
 		}
 	}
 }
@@ -208,7 +208,7 @@ analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		} else if (is_relation_object(objtype)) {
 			name = analyze_name_list(ctx, names, 0);
 			if (name) {
-				drop_relation_locks(ctx, a, name, cascade, 0);
+				analyze_drop_relation_locks(ctx, a, name, cascade, 0);
 				catalog_drop(ctx->catalog, name);
 			}
 		} else if (is_table_subobject(objtype)) {
@@ -272,6 +272,8 @@ analyze_rename(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 			catalog_column_rename(ctx->catalog, rel, column, newname);
 	} else if (rel && is_table_subobject(objtype)) {
 		analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
+		if (pgnode_str(body, "subname") && newname)
+			catalog_subobject_rename(ctx->catalog, rel, pgnode_str(body, "subname"), newname);
 	} else if (objtype && strcmp(objtype, "OBJECT_SCHEMA") == 0 && newname) {
 		const char *old_schema = pgnode_str(body, "subname");
 		Catalog *cat = ctx->catalog;

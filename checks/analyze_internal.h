@@ -98,6 +98,13 @@ void analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJ
 								const char *column, Analysis *a);
 
 void analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+/*
+ * The locks of dropping relation rel: ACCESS EXCLUSIVE on it and its
+ * children, the other side of its foreign keys, its owned sequences, and
+ * with cascade the views over it and the referencing tables.
+ */
+void analyze_drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, bool cascade,
+								 int depth);
 void analyze_rename(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_set_schema(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_truncate(AnalyzeContext *ctx, const cJSON *body, Analysis *a);

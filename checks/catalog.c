@@ -420,6 +420,88 @@ catalog_fk_drop(Catalog *cat, const char *table, const char *name)
 	return false;
 }
 
+/* Removes fk from the foreign keys, keeping the order of the others. */
+void
+catalog_fk_forget(Catalog *cat, CatForeignKey *fk)
+{
+	for (size_t i = 0; i < cat->nfks; i++) {
+		if (cat->fks[i] == fk) {
+			fk_free(fk);
+			memmove(&cat->fks[i], &cat->fks[i + 1], (cat->nfks - i - 1) * sizeof(CatForeignKey *));
+			cat->nfks--;
+			return;
+		}
+	}
+}
+
+/* Removes the checks of table matching name (NULL: any) and column (NULL: any). */
+static void
+checks_remove(Catalog *cat, const char *table, const char *name, const char *column)
+{
+	for (size_t i = 0; i < cat->nchecks;) {
+		CatNotNullCheck *c = cat->checks[i];
+
+		if (strcmp(c->table, table) == 0 && (name == NULL || strcmp(c->name, name) == 0) &&
+			(column == NULL || strcmp(c->column, column) == 0)) {
+			check_free(c);
+			memmove(&cat->checks[i], &cat->checks[i + 1], (cat->nchecks - i - 1) * sizeof(CatNotNullCheck *));
+			cat->nchecks--;
+			continue;
+		}
+		i++;
+	}
+}
+
+/* Forgets a dropped CHECK (col IS NOT NULL). */
+void
+catalog_check_drop(Catalog *cat, const char *table, const char *name)
+{
+	if (name)
+		checks_remove(cat, table, name, NULL);
+}
+
+/* Forgets a dropped column, its primary key and its NOT NULL checks. */
+void
+catalog_column_forget(Catalog *cat, const char *table, const char *column)
+{
+	CatRelation *rel = catalog_find(cat, table);
+
+	if (rel) {
+		if (strlist_contains(&rel->pkey, column))
+			strlist_free(&rel->pkey);
+		catalog_column_drop(rel, column);
+	}
+	checks_remove(cat, table, NULL, column);
+}
+
+/* Renames a constraint (and the index behind it) or a trigger of table. */
+void
+catalog_subobject_rename(Catalog *cat, const char *table, const char *old_name, const char *new_name)
+{
+	const char *dot = strchr(table, '.');
+	char *old_copy = xstrdup(old_name);
+	char *old_index = xasprintf("%.*s.%s", dot ? (int) (dot - table) : 0, table, old_copy);
+	CatRelation *idx = catalog_find(cat, old_index);
+
+	for (size_t i = 0; i < cat->nfks; i++)
+		if (strcmp(cat->fks[i]->table, table) == 0)
+			rename_field(&cat->fks[i]->name, old_copy, new_name);
+	for (size_t i = 0; i < cat->nchecks; i++)
+		if (strcmp(cat->checks[i]->table, table) == 0)
+			rename_field(&cat->checks[i]->name, old_copy, new_name);
+	for (size_t i = 0; i < cat->ntriggers; i++)
+		if (strcmp(cat->triggers[i]->table, table) == 0)
+			rename_field(&cat->triggers[i]->name, old_copy, new_name);
+	if (idx && idx->kind == CAT_INDEX && idx->table && strcmp(idx->table, table) == 0) {
+		char *new_index = xasprintf("%.*s.%s", dot ? (int) (dot - table) : 0, table, new_name);
+
+		catalog_rename(cat, old_index, new_index);
+		free(new_index);
+	}
+	free(old_index);
+	free(old_copy);
+}
+
 /* Records a named CHECK (col IS NOT NULL). */
 CatNotNullCheck *
 catalog_check_add(Catalog *cat, const char *table, const char *name, const char *column, bool valid)

@@ -142,11 +142,30 @@ CatForeignKey *catalog_fk_add(Catalog *cat, const char *name, const char *table,
 							  const char *ref_table, char upd_action, char del_action);
 /* Removes the foreign key called name on table; false when unknown. */
 bool catalog_fk_drop(Catalog *cat, const char *table, const char *name);
+/* Removes the foreign key fk (one of cat->fks, named or not) and frees it. */
+void catalog_fk_forget(Catalog *cat, CatForeignKey *fk);
+
+/*
+ * DROP COLUMN: forgets the column of table with what PostgreSQL drops with
+ * it: the primary key that includes it, its CHECK (col IS NOT NULL). The
+ * caller handles foreign keys and sequences (they take locks).
+ */
+void catalog_column_forget(Catalog *cat, const char *table, const char *column);
+
+/*
+ * RENAME CONSTRAINT / TRIGGER on table: a foreign key, a NOT NULL check, the
+ * index of a PRIMARY KEY / UNIQUE constraint (same schema as table), or a
+ * trigger called old_name takes new_name.
+ */
+void catalog_subobject_rename(Catalog *cat, const char *table, const char *old_name,
+							  const char *new_name);
 CatForeignKey *catalog_fk_find(const Catalog *cat, const char *table, const char *name);
 
 CatNotNullCheck *catalog_check_add(Catalog *cat, const char *table, const char *name,
 								   const char *column, bool valid);
 CatNotNullCheck *catalog_check_find(const Catalog *cat, const char *table, const char *name);
+/* Forgets the CHECK (col IS NOT NULL) called name on table (DROP CONSTRAINT). */
+void catalog_check_drop(Catalog *cat, const char *table, const char *name);
 /* True when a valid "col IS NOT NULL" check exists on table.column. */
 bool catalog_has_notnull_check(const Catalog *cat, const char *table, const char *column);
 

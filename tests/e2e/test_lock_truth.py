@@ -54,16 +54,18 @@ def parse_cases():
         m = re.match(r"^-- case: (\S+)\s*$", line)
         if m:
             current = {"family": m.group(1), "sql": [], "maybe": set(), "block": None,
-                       "copy": None, "storage_swap": False, "needs": set()}
+                       "copy": None, "storage_swap": False, "needs": set(), "setup": []}
             cases.append(current)
             continue
         if current is None:
             continue
         if not current["sql"]:
-            opt = re.match(r"^-- (maybe|block|copy|storage-swap|needs)\b:?\s*(.*)$", line)
+            opt = re.match(r"^-- (maybe|block|copy|storage-swap|needs|setup)\b:?\s*(.*)$", line)
             if opt:
                 key, value = opt.group(1), opt.group(2)
-                if key == "needs":
+                if key == "setup":
+                    current["setup"].append(value)
+                elif key == "needs":
                     current["needs"].update(value.split())
                 elif key == "maybe":
                     current["maybe"].update(value.split())
@@ -79,6 +81,7 @@ def parse_cases():
         current["sql"].append(line)
     for i, c in enumerate(cases):
         c["sql"] = "\n".join(c["sql"]).strip() + "\n"
+        c["setup"] = "\n".join(c["setup"]).strip()
         c["id"] = f"{i:03d}-{c['family']}"
     return cases
 
@@ -180,17 +183,19 @@ def predictions(migsafe_bin, tmp_path_factory):
         d = root / case["id"]
         d.mkdir()
         (d / "0001_fixture.sql").write_text(FIXTURE)
-        (d / "0002_stmt.sql").write_text(case["sql"])
+        if case["setup"]:
+            (d / "0002_setup.sql").write_text(case["setup"] + "\n")
+        (d / "0003_stmt.sql").write_text(case["sql"])
         proc = subprocess.run([migsafe_bin, "check", "--format", "json", str(d)],
                               capture_output=True, text=True, timeout=60)
         try:
             report = json.loads(proc.stdout)
         except ValueError:
             return {"error": f"exit {proc.returncode}, no JSON on stdout; stderr:\n{proc.stderr}"}
-        stmts = [s for m in report["migrations"] if m["path"].endswith("0002_stmt.sql")
+        stmts = [s for m in report["migrations"] if m["path"].endswith("0003_stmt.sql")
                  for s in m["statements"]]
         if not stmts:
-            return {"error": f"no statements of 0002_stmt.sql in the report:\n{proc.stdout}"}
+            return {"error": f"no statements of 0003_stmt.sql in the report:\n{proc.stdout}"}
         locks, rewrites = {}, set()
         for s in stmts:
             for lock in s["locks"]:
@@ -360,6 +365,14 @@ def test_lock_truth(case, predictions, shared_copy, template, fixture_relations,
             "case marked non-transactional but PostgreSQL runs it in a transaction block"
         locks, changed = run_blocked(template(), case)
         expect_transactional = False
+    elif case["setup"]:
+        url = template()
+        conn = connect(url)
+        with conn.cursor() as cur:
+            cur.execute(case["setup"])
+        conn.close()
+        locks, changed = run_in_transaction(url, case)
+        expect_transactional = True
     else:
         locks, changed = run_in_transaction(shared_copy, case)
         expect_transactional = True

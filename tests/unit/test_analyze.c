@@ -391,6 +391,64 @@ test_not_null_proven_by_check(void **state)
 	migration_free(m);
 }
 
+/*
+ * The catalog forgets what DROP COLUMN / DROP CONSTRAINT drop and follows
+ * RENAME CONSTRAINT: a NOT NULL check on a dropped column, or dropped by its
+ * new name, no longer spares SET NOT NULL its scan; a renamed foreign key is
+ * still found when dropped by its new name.
+ */
+static void
+test_catalog_forgets_dropped_columns(void **state)
+{
+	Migration *m;
+
+	(void) state;
+	m = analyze_sql(15, SCHEMA,
+					"ALTER TABLE accounts ADD CONSTRAINT n CHECK (name IS NOT NULL);"
+					"ALTER TABLE accounts DROP COLUMN name;"
+					"ALTER TABLE accounts ADD COLUMN name text;"
+					"ALTER TABLE accounts ALTER COLUMN name SET NOT NULL");
+	assert_true(strlist_contains(&last(m)->scans, "public.accounts"));
+	migration_free(m);
+
+	m = analyze_sql(15, SCHEMA,
+					"ALTER TABLE accounts ADD CONSTRAINT n CHECK (name IS NOT NULL);"
+					"ALTER TABLE accounts RENAME CONSTRAINT n TO m;"
+					"ALTER TABLE accounts DROP CONSTRAINT m;"
+					"ALTER TABLE accounts ALTER COLUMN name SET NOT NULL");
+	assert_true(strlist_contains(&last(m)->scans, "public.accounts"));
+	migration_free(m);
+
+	m = analyze_sql(15, SCHEMA, "ALTER TABLE orders DROP COLUMN account_id;"
+					"INSERT INTO orders (note) VALUES ('x')");
+	assert_int_equal(lock_at(m, 0, "public.accounts"), LOCK_ACCESS_EXCLUSIVE);
+	assert_int_equal(lock_on(m, "public.accounts"), LOCK_NONE);
+	migration_free(m);
+
+	m = analyze_sql(15, SCHEMA, "ALTER TABLE orders RENAME CONSTRAINT orders_account_id_fkey TO fk;"
+					"ALTER TABLE orders DROP CONSTRAINT fk");
+	assert_int_equal(lock_on(m, "public.accounts"), LOCK_ACCESS_EXCLUSIVE);
+	migration_free(m);
+}
+
+/* WITH query names and temporary tables are not locks on public tables. */
+static void
+test_cte_and_temp_names(void **state)
+{
+	Migration *m;
+
+	(void) state;
+	m = analyze_sql(15, SCHEMA, "WITH orders AS (SELECT 1 AS id) SELECT * FROM orders");
+	assert_int_equal(last(m)->nlocks, 0);
+	migration_free(m);
+
+	m = analyze_sql(15, SCHEMA, "CREATE TEMP TABLE accounts (id int);"
+					"INSERT INTO accounts SELECT id FROM orders");
+	assert_int_equal(lock_on(m, "public.accounts"), LOCK_NONE);
+	assert_int_equal(lock_on(m, "public.orders"), LOCK_ACCESS_SHARE);
+	migration_free(m);
+}
+
 int
 main(void)
 {
@@ -405,6 +463,8 @@ main(void)
 		cmocka_unit_test(test_version_facts),
 		cmocka_unit_test(test_unknown_statements_are_never_safe),
 		cmocka_unit_test(test_not_null_proven_by_check),
+		cmocka_unit_test(test_catalog_forgets_dropped_columns),
+		cmocka_unit_test(test_cte_and_temp_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

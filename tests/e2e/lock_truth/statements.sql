@@ -13,6 +13,10 @@
 --   -- copy: <text>               the data COPY ... FROM STDIN reads (\t, \n)
 --   -- storage-swap               TRUNCATE: a new relfilenode without a rewrite
 --   -- needs: tablespace          runs only where the suite can create lt_space
+--   -- setup: <sql>               committed before the case, in a copy of its
+--                                 own (several lines join); migsafe sees it as
+--                                 an earlier migration: proves what the
+--                                 catalog remembers or forgets
 
 -- case: alter-table
 ALTER TABLE accounts ADD COLUMN nickname text;
@@ -817,3 +821,44 @@ SELECT id INTO TEMP items FROM orders WHERE id < 3;
 TRUNCATE items;
 DROP TABLE items;
 SELECT count(*) FROM items;
+-- case: alter-table
+ALTER TABLE items DROP COLUMN order_id;
+-- case: alter-table
+ALTER TABLE audit_log DROP COLUMN account_id;
+-- case: alter-table
+-- maybe: public.order_stats
+-- which columns a view uses is not tracked: every view over the table may be dropped
+ALTER TABLE orders DROP COLUMN id CASCADE;
+-- case: alter-table
+-- maybe: public.account_names
+ALTER TABLE accounts DROP COLUMN id CASCADE;
+-- case: alter-table
+ALTER TABLE items DROP COLUMN order_id, DROP COLUMN sku;
+-- case: catalog
+-- setup: ALTER TABLE orders DROP COLUMN account_id CASCADE;
+INSERT INTO orders (total) VALUES (1);
+-- case: catalog
+-- setup: ALTER TABLE items DROP COLUMN order_id;
+INSERT INTO items (id, sku) VALUES (1000, 'x');
+-- case: catalog
+-- setup: ALTER TABLE orders DROP COLUMN id CASCADE;
+DELETE FROM orders WHERE account_id = 1;
+-- case: catalog
+-- setup: ALTER TABLE accounts DROP COLUMN id CASCADE;
+DELETE FROM accounts WHERE email = 'u1@example.org';
+-- case: catalog
+-- setup: ALTER TABLE items RENAME CONSTRAINT items_order_id_fkey TO items_order_fk;
+ALTER TABLE items DROP CONSTRAINT items_order_fk;
+-- case: catalog
+-- setup: ALTER TABLE items DROP CONSTRAINT items_order_id_fkey;
+DELETE FROM orders WHERE id = 1;
+-- case: catalog
+-- setup: DROP TABLE items;
+DELETE FROM orders WHERE id = 1;
+-- case: catalog
+-- setup: ALTER TABLE orders RENAME TO purchases;
+-- setup: CREATE TABLE orders (id int);
+INSERT INTO orders VALUES (1);
+-- case: catalog
+-- setup: ALTER TABLE accounts RENAME COLUMN id TO account_no;
+DELETE FROM accounts WHERE account_no = 60;
