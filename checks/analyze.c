@@ -266,8 +266,9 @@ analyze_no_lock_outside_transaction(AnalyzeContext *ctx, const cJSON *body, Anal
 static void collect_named_relations(AnalyzeContext *ctx, const cJSON *node, const char *key, Analysis *a);
 
 /*
- * Statements that run arbitrary code (DO, CALL, EXECUTE): their locks are
- * not knowable statically; whatever they name gets the strongest lock.
+ * Statements that run arbitrary code (CALL, EXECUTE, a DO block that is not
+ * analysable PL/pgSQL): their locks are not knowable statically; whatever
+ * they name gets the strongest lock.
  */
 static void
 analyze_unknown(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
@@ -366,7 +367,7 @@ static const StatementFacts statement_facts[] = {
 	{"DropdbStmt", "DROP DATABASE", analyze_no_lock_outside_transaction},
 	{"CreateTableSpaceStmt", "CREATE TABLESPACE", analyze_no_lock_outside_transaction},
 	{"DropTableSpaceStmt", "DROP TABLESPACE", analyze_no_lock_outside_transaction},
-	{"DoStmt", "DO", analyze_unknown},
+	{"DoStmt", "DO", analyze_do},
 	{"CallStmt", "CALL", analyze_unknown},
 	{"ExecuteStmt", "EXECUTE", analyze_unknown},
 	{NULL, NULL, NULL}

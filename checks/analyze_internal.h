@@ -132,6 +132,9 @@ void analyze_delete(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_merge(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_explain(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+
+/* DO: the SQL statements of its PL/pgSQL body, their locks united (analyze_do.c). */
+void analyze_do(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 /*
  * Walks any query node (a wrapped statement or expression) and records the
  * relations it reads, the sequences it advances and the rows it locks.

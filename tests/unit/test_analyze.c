@@ -353,7 +353,7 @@ test_unknown_statements_are_never_safe(void **state)
 	Migration *m;
 
 	(void) state;
-	m = analyze_sql(15, SCHEMA, "DO $$ BEGIN PERFORM 1; END $$");
+	m = analyze_sql(15, SCHEMA, "DO $$ BEGIN EXECUTE 'SELECT 1'; END $$");
 	assert_false(last(m)->known);
 	assert_int_equal(m->nfindings, 1);
 	assert_string_equal(m->findings[0].rule, "unknown-lock");
@@ -449,6 +449,30 @@ test_cte_and_temp_names(void **state)
 	migration_free(m);
 }
 
+/* A DO block's SQL is analysed; dynamic SQL or another language stays unknown. */
+static void
+test_do_blocks(void **state)
+{
+	Migration *m;
+
+	(void) state;
+	m = analyze_sql(15, SCHEMA, "DO $$ BEGIN UPDATE orders SET note = 'x'; "
+					"ALTER TABLE accounts ADD COLUMN c int; END $$");
+	assert_true(last(m)->known);
+	assert_int_equal(lock_on(m, "public.orders"), LOCK_ROW_EXCLUSIVE);
+	assert_int_equal(lock_on(m, "public.accounts"), LOCK_ACCESS_EXCLUSIVE);
+	migration_free(m);
+
+	m = analyze_sql(15, SCHEMA, "DO $$ BEGIN PERFORM 1 FROM items; EXECUTE 'TRUNCATE orders'; END $$");
+	assert_false(last(m)->known);
+	assert_int_equal(lock_on(m, "public.items"), LOCK_ACCESS_SHARE);
+	migration_free(m);
+
+	m = analyze_sql(15, SCHEMA, "DO LANGUAGE plperl $$ 1; $$");
+	assert_false(last(m)->known);
+	migration_free(m);
+}
+
 int
 main(void)
 {
@@ -465,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_not_null_proven_by_check),
 		cmocka_unit_test(test_catalog_forgets_dropped_columns),
 		cmocka_unit_test(test_cte_and_temp_names),
+		cmocka_unit_test(test_do_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

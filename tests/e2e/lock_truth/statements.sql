@@ -862,3 +862,43 @@ INSERT INTO orders VALUES (1);
 -- case: catalog
 -- setup: ALTER TABLE accounts RENAME COLUMN id TO account_no;
 DELETE FROM accounts WHERE account_no = 60;
+-- case: do
+DO $$ BEGIN UPDATE orders SET note = 'x' WHERE id = 1; PERFORM 1 FROM tags; END $$;
+-- case: do
+DO $$
+DECLARE n int;
+BEGIN
+	SELECT count(*) INTO n FROM accounts;
+	n := (SELECT max(id) FROM items);
+	IF n > 0 THEN
+		ALTER TABLE scratch ADD COLUMN z int DEFAULT random();
+	END IF;
+END $$;
+-- case: do
+DO $$
+DECLARE r record;
+BEGIN
+	FOR r IN SELECT id FROM accounts WHERE id < 3 LOOP
+		INSERT INTO audit_log (account_id, msg) VALUES (r.id, 'm');
+	END LOOP;
+END $$;
+-- case: do
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'orders_note_idx') THEN
+		CREATE INDEX orders_note_idx ON orders (note);
+	END IF;
+END $$;
+-- case: do
+DO LANGUAGE plpgsql $$
+BEGIN
+	ALTER TABLE accounts ADD CONSTRAINT balance_positive CHECK (balance >= 0);
+EXCEPTION WHEN duplicate_object THEN
+	RAISE NOTICE 'already there';
+END $$;
+-- case: do
+DO $$
+BEGIN
+	WITH gone AS (DELETE FROM items WHERE id < 5 RETURNING order_id)
+	UPDATE orders SET note = 'emptied' WHERE id IN (SELECT order_id FROM gone);
+END $$;
