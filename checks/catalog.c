@@ -194,10 +194,14 @@ catalog_remove_at(Catalog *cat, size_t i)
 	memmove(&cat->rels[i], &cat->rels[i + 1], (cat->nrels - i - 1) * sizeof(CatRelation *));
 	cat->nrels--;
 	/* a namesake left by a rename onto this name becomes the one found */
-	for (size_t k = 0; cat->namesakes && k < cat->nrels && catalog_find(cat, gone->name) == NULL;
-		 k++)
-		if (strcmp(cat->rels[k]->name, gone->name) == 0)
-			cat->by_name[index_slot(cat, gone->name)] = cat->rels[k];
+	if (cat->namesakes && catalog_find(cat, gone->name) == NULL) {
+		for (size_t k = 0; k < cat->nrels; k++) {
+			if (strcmp(cat->rels[k]->name, gone->name) == 0) {
+				cat->by_name[index_slot(cat, gone->name)] = cat->rels[k];
+				break;
+			}
+		}
+	}
 	relation_free(gone);
 }
 
@@ -227,20 +231,21 @@ void
 catalog_drop(Catalog *cat, const char *name)
 {
 	char *victim = xstrdup(name);
+	StrList dependents = {0};
+	CatRelation *rel;
 	size_t i;
 
 	/* what hangs off the relation goes first, recursively */
-	for (i = 0; i < cat->nrels;) {
+	for (i = 0; i < cat->nrels; i++) {
 		CatRelation *r = cat->rels[i];
 
 		if ((r->table && strcmp(r->table, victim) == 0 && (r->kind == CAT_INDEX || r->kind == CAT_SEQUENCE)) ||
-			(r->parent && strcmp(r->parent, victim) == 0 && cat->rels[i]->kind != CAT_VIEW)) {
-			catalog_drop(cat, r->name);
-			i = 0;
-			continue;
-		}
-		i++;
+			(r->parent && strcmp(r->parent, victim) == 0 && r->kind != CAT_VIEW))
+			strlist_add(&dependents, r->name);
 	}
+	for (i = 0; i < dependents.count; i++)
+		catalog_drop(cat, dependents.items[i]);
+	strlist_free(&dependents);
 	for (i = 0; i < cat->nfks;) {
 		if (strcmp(cat->fks[i]->table, victim) == 0 || strcmp(cat->fks[i]->ref_table, victim) == 0) {
 			fk_free(cat->fks[i]);
@@ -260,8 +265,9 @@ catalog_drop(Catalog *cat, const char *name)
 		i++;
 	}
 	catalog_trigger_drop(cat, NULL, victim);
-	for (i = 0; i < cat->nrels; i++) {
-		if (strcmp(cat->rels[i]->name, victim) == 0) {
+	rel = catalog_find(cat, victim);
+	for (i = 0; rel && i < cat->nrels; i++) {
+		if (cat->rels[i] == rel) {
 			catalog_remove_at(cat, i);
 			break;
 		}
