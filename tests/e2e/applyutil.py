@@ -33,7 +33,7 @@ def load_report(path):
 
 def query(url, sql, params=None):
     """Runs one query on a new autocommit connection; returns all rows."""
-    conn = connect(url)
+    conn = connect(url, application_name="test-admin")
     try:
         with conn.cursor() as cur:
             cur.execute(sql, params)
@@ -98,15 +98,15 @@ class Blocker:
 class Reader(threading.Thread):
     """Runs sql in a loop on its own connection and records each query's latency."""
 
-    def __init__(self, url, sql, pause=0.02):
+    def __init__(self, url, sql, pause=0.02, app="reader"):
         super().__init__(daemon=True)
-        self.url, self.sql, self.pause = url, sql, pause
+        self.url, self.sql, self.pause, self.app = url, sql, pause, app
         self.latencies = []
         self.errors = []
         self.stop = threading.Event()
 
     def run(self):
-        conn = connect(self.url, application_name="reader")
+        conn = connect(self.url, application_name=self.app)
         try:
             with conn.cursor() as cur:
                 while not self.stop.is_set():

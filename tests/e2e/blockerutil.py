@@ -9,33 +9,11 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 import psycopg2
 
+from applyutil import query as sql
 from conftest import connect
-
-
-def sql(url, text, params=None):
-    """Runs one statement on a new autocommit connection; returns its rows."""
-    conn = connect(url, application_name="test-admin")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(text, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-def wait_for(predicate, timeout=15.0, what="condition"):
-    """Polls predicate until it returns something true; fails after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def waiting_for_lock(url, pid):
@@ -108,39 +86,6 @@ class Session:
                 self.conn.close()
         except psycopg2.Error:
             pass
-
-
-class Reader(threading.Thread):
-    """Runs a query in a loop and records each run's latency."""
-
-    def __init__(self, url, query, app="reader"):
-        super().__init__(daemon=True)
-        self.url, self.query, self.app = url, query, app
-        self.latencies = []
-        self.errors = []
-        self.stop = threading.Event()
-
-    def run(self):
-        conn = connect(self.url, application_name=self.app)
-        try:
-            with conn.cursor() as cur:
-                while not self.stop.is_set():
-                    t0 = time.monotonic()
-                    try:
-                        cur.execute(self.query)
-                        cur.fetchall()
-                    except psycopg2.Error as e:
-                        self.errors.append(str(e))
-                    self.latencies.append(time.monotonic() - t0)
-                    time.sleep(0.02)
-        finally:
-            conn.close()
-
-    def finish(self):
-        """Stops the loop; returns the longest latency seen."""
-        self.stop.set()
-        self.join(timeout=30)
-        return max(self.latencies) if self.latencies else 0.0
 
 
 def popen_migsafe(migsafe_bin, *args):

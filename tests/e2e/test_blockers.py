@@ -12,8 +12,8 @@ import uuid
 import psycopg2
 import pytest
 
-from blockerutil import (Reader, Session, backend_state, load_json, popen_migsafe, sql, wait_for,
-                         waiting_for_lock)
+from applyutil import Reader, wait_for
+from blockerutil import Session, backend_state, load_json, popen_migsafe, sql, waiting_for_lock
 from conftest import url_for_db
 
 ALTER = {"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"}

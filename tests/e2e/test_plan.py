@@ -9,7 +9,8 @@ import time
 import jsonschema
 import pytest
 
-from blockerutil import Session, backend_state, sql, wait_for, waiting_for_lock
+from applyutil import wait_for
+from blockerutil import Session, backend_state, sql, waiting_for_lock
 from conftest import REPO
 
 BLOCKER_FIELDS = {"pid", "state", "xact_age_ms", "application_name", "usename", "client_addr",
