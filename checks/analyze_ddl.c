@@ -120,6 +120,59 @@ analyze_drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, b
 	}
 }
 
+/*
+ * Collects into out the views and materialized views that read rel, and
+ * those that read them (what DROP ... CASCADE drops with rel).
+ */
+static void
+dependent_views(Catalog *cat, const char *rel, StrList *out, int depth)
+{
+	for (size_t i = 0; depth <= 16 && i < cat->nrels; i++) {
+		CatRelation *o = cat->rels[i];
+
+		if ((o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) && strlist_contains(&o->reads, rel) &&
+			strcmp(o->name, rel) != 0 && !strlist_contains(out, o->name)) {
+			strlist_add(out, o->name);
+			dependent_views(cat, o->name, out, depth + 1);
+		}
+	}
+}
+
+/* The catalog forgets rel and, with cascade, the views over it. */
+static void
+forget_relation(AnalyzeContext *ctx, const char *rel, bool cascade)
+{
+	StrList views = {0};
+
+	if (cascade)
+		dependent_views(ctx->catalog, rel, &views, 0);
+	catalog_drop(ctx->catalog, rel);
+	for (size_t i = 0; i < views.count; i++)
+		catalog_drop(ctx->catalog, views.items[i]);
+	strlist_free(&views);
+}
+
+/*
+ * DROP SCHEMA ... CASCADE drops every relation in it as DROP ... CASCADE
+ * would (foreign keys from other schemas, views over them), and the
+ * catalog forgets them.
+ */
+static void
+drop_schema_cascade(AnalyzeContext *ctx, Analysis *a, const char *schema)
+{
+	Catalog *cat = ctx->catalog;
+	StrList rels = {0};
+
+	for (size_t i = 0; schema && i < cat->nrels; i++)
+		if (cat->rels[i]->kind != CAT_INDEX && catalog_in_schema(cat->rels[i], schema))
+			strlist_add(&rels, cat->rels[i]->name);
+	for (size_t i = 0; i < rels.count; i++)
+		analyze_drop_relation_locks(ctx, a, rels.items[i], true, 0);
+	for (size_t i = 0; i < rels.count; i++)
+		forget_relation(ctx, rels.items[i], true);
+	strlist_free(&rels);
+}
+
 /* DROP FUNCTION ... CASCADE drops the triggers that run it: ACCESS EXCLUSIVE on their tables. */
 static void
 drop_function_cascade(AnalyzeContext *ctx, Analysis *a, const char *function)
@@ -209,7 +262,7 @@ analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 			name = analyze_name_list(ctx, names, 0);
 			if (name) {
 				analyze_drop_relation_locks(ctx, a, name, cascade, 0);
-				catalog_drop(ctx->catalog, name);
+				forget_relation(ctx, name, cascade);
 			}
 		} else if (is_table_subobject(objtype)) {
 			/* DROP TRIGGER / POLICY / RULE ... ON table */
@@ -226,13 +279,8 @@ analyze_drop(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 			name = NULL;
 			drop_type_cascade(ctx, a, pgnode_last_name(pgnode_list(pgnode_as(object, "TypeName"), "names")));
 		} else if (objtype && strcmp(objtype, "OBJECT_SCHEMA") == 0 && cascade) {
-			const char *schema = pgnode_sval(object);
-			Catalog *cat = ctx->catalog;
-
 			name = NULL;
-			for (size_t i = 0; schema && i < cat->nrels; i++)
-				if (cat->rels[i]->kind != CAT_INDEX && catalog_in_schema(cat->rels[i], schema))
-					analyze_lock(ctx, a, cat->rels[i]->name, LOCK_ACCESS_EXCLUSIVE, false);
+			drop_schema_cascade(ctx, a, pgnode_sval(object));
 		} else {
 			name = NULL;
 		}

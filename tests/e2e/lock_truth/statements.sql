@@ -902,3 +902,10 @@ BEGIN
 	WITH gone AS (DELETE FROM items WHERE id < 5 RETURNING order_id)
 	UPDATE orders SET note = 'emptied' WHERE id IN (SELECT order_id FROM gone);
 END $$;
+-- case: drop
+-- setup: ALTER TABLE tags ADD COLUMN k text REFERENCES app.settings (key);
+DROP SCHEMA app CASCADE;
+-- case: catalog
+-- setup: ALTER TABLE tags ADD COLUMN k text REFERENCES app.settings (key);
+-- setup: DROP SCHEMA app CASCADE;
+INSERT INTO tags (name, note, k) VALUES ('z', 'z', 'k');
