@@ -418,6 +418,44 @@ refine_validate_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 }
 
 /* DROP CONSTRAINT of a foreign key also drops its triggers on the referenced table. */
+/* True when the columns of idx are exactly cols (in any order). */
+static bool
+index_columns_are(const CatRelation *idx, const StrList *cols)
+{
+	if (idx->ncols == 0 || idx->ncols != cols->count)
+		return false;
+	for (size_t i = 0; i < idx->ncols; i++)
+		if (!strlist_contains(cols, idx->cols[i].name))
+			return false;
+	return true;
+}
+
+/*
+ * DROP CONSTRAINT ... CASCADE of a PRIMARY KEY / UNIQUE constraint drops
+ * the foreign keys whose referenced columns its index provides: ACCESS
+ * EXCLUSIVE on their tables; the catalog forgets them (and the primary key).
+ */
+static void
+drop_dependent_foreign_keys(AlterState *st, const CatRelation *idx)
+{
+	Catalog *cat = st->ctx->catalog;
+	const StrList *pkey = st->rel ? &st->rel->pkey : NULL;
+
+	for (size_t i = 0; i < cat->nfks;) {
+		CatForeignKey *fk = cat->fks[i];
+		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : pkey;
+
+		if (strcmp(fk->ref_table, st->table) != 0 || ref_cols == NULL || !index_columns_are(idx, ref_cols)) {
+			i++;
+			continue;
+		}
+		analyze_lock(st->ctx, st->a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
+		catalog_fk_forget(cat, fk);
+	}
+	if (pkey && index_columns_are(idx, pkey))
+		strlist_free(&st->rel->pkey);
+}
+
 static void
 refine_drop_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
@@ -435,8 +473,13 @@ refine_drop_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 		char *index = xasprintf("%s.%s", schema, name);
 		CatRelation *idx = catalog_find(st->ctx->catalog, index);
 
-		if (idx && idx->kind == CAT_INDEX && idx->table && strcmp(idx->table, st->table) == 0)
+		if (idx && idx->kind == CAT_INDEX && idx->table && strcmp(idx->table, st->table) == 0) {
+			const char *behavior = pgnode_str(cmd, "behavior");
+
+			if (behavior && strcmp(behavior, "DROP_CASCADE") == 0)
+				drop_dependent_foreign_keys(st, idx);
 			catalog_drop(st->ctx->catalog, index);
+		}
 		free(schema);
 		free(index);
 	}

@@ -79,7 +79,8 @@ analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *
 /*
  * PRIMARY KEY, UNIQUE and EXCLUDE constraints build an index named after the
  * constraint, or <table>_pkey / <table>_<cols>_key / <table>_<cols>_excl;
- * later DROP INDEX / REINDEX statements find their table through it.
+ * later DROP INDEX / REINDEX statements find their table through it, and
+ * DROP CONSTRAINT ... CASCADE the foreign keys that depend on its columns.
  */
 static void
 constraint_index(AnalyzeContext *ctx, const char *table, const cJSON *con, const char *column)
@@ -91,9 +92,11 @@ constraint_index(AnalyzeContext *ctx, const char *table, const cJSON *con, const
 	StrBuf sb = {0};
 	CatRelation *idx;
 	const cJSON *key;
+	CatType no_type = {0};
 
 	if (contype == NULL || dot == NULL)
 		return;
+	no_type.name = "";
 	if (strcmp(contype, "CONSTR_PRIMARY") == 0)
 		suffix = "pkey";
 	else if (strcmp(contype, "CONSTR_UNIQUE") == 0)
@@ -117,6 +120,13 @@ constraint_index(AnalyzeContext *ctx, const char *table, const cJSON *con, const
 	}
 	idx = catalog_add(ctx->catalog, sb.data, CAT_INDEX);
 	idx->table = xstrdup(table);
+	/* its key columns: foreign keys referencing them depend on the index */
+	if (column)
+		catalog_column_add(idx, column, &no_type);
+	cJSON_ArrayForEach(key, pgnode_list(con, "keys")) {
+		if (pgnode_sval(key))
+			catalog_column_add(idx, pgnode_sval(key), &no_type);
+	}
 	strbuf_free(&sb);
 }
 

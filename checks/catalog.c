@@ -466,11 +466,23 @@ catalog_check_drop(Catalog *cat, const char *table, const char *name)
 		checks_remove(cat, table, name, NULL);
 }
 
-/* Forgets a dropped column, its primary key and its NOT NULL checks. */
+/* Forgets a dropped column, its primary key, the indexes on it and its NOT NULL checks. */
 void
 catalog_column_forget(Catalog *cat, const char *table, const char *column)
 {
 	CatRelation *rel = catalog_find(cat, table);
+
+	for (size_t i = 0; i < cat->nrels;) {
+		CatRelation *idx = cat->rels[i];
+
+		if (idx->kind == CAT_INDEX && idx->table && strcmp(idx->table, table) == 0 &&
+			catalog_column_find(idx, column)) {
+			catalog_drop(cat, idx->name);
+			i = 0;
+			continue;
+		}
+		i++;
+	}
 
 	if (rel) {
 		if (strlist_contains(&rel->pkey, column))
@@ -595,6 +607,14 @@ catalog_column_rename(Catalog *cat, const char *table, const char *column, const
 		rename_field(&col->name, old_name, new_name);
 	if (rel)
 		rename_in_list(&rel->pkey, old_name, new_name);
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *idx = cat->rels[i];
+		CatColumn *key = idx->kind == CAT_INDEX && idx->table && strcmp(idx->table, table) == 0 ?
+			catalog_column_find(idx, old_name) : NULL;
+
+		if (key)
+			rename_field(&key->name, old_name, new_name);
+	}
 	for (size_t i = 0; i < cat->nfks; i++) {
 		if (strcmp(cat->fks[i]->table, table) == 0)
 			rename_in_list(&cat->fks[i]->cols, old_name, new_name);

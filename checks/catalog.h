@@ -52,6 +52,7 @@ typedef struct CatRelation {
 	char *access_method; /* NULL: heap, the default */
 	StrList reads;       /* view / materialized view: relations its query reads */
 	StrList pkey;        /* primary key columns */
+	/* an index built for a PRIMARY KEY / UNIQUE constraint has its key columns in cols */
 } CatRelation;
 
 /* A foreign key from table(cols) to ref_table(ref_cols). */
@@ -147,7 +148,8 @@ void catalog_fk_forget(Catalog *cat, CatForeignKey *fk);
 
 /*
  * DROP COLUMN: forgets the column of table with what PostgreSQL drops with
- * it: the primary key that includes it, its CHECK (col IS NOT NULL). The
+ * it: the primary key that includes it, the indexes whose key columns the
+ * catalog knows to include it, its CHECK (col IS NOT NULL). The
  * caller handles foreign keys and sequences (they take locks).
  */
 void catalog_column_forget(Catalog *cat, const char *table, const char *column);

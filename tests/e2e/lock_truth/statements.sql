@@ -909,3 +909,14 @@ DROP SCHEMA app CASCADE;
 -- setup: ALTER TABLE tags ADD COLUMN k text REFERENCES app.settings (key);
 -- setup: DROP SCHEMA app CASCADE;
 INSERT INTO tags (name, note, k) VALUES ('z', 'z', 'k');
+-- case: alter-table
+-- the foreign keys referencing the primary key go with it
+ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE;
+-- case: alter-table
+ALTER TABLE orders DROP CONSTRAINT orders_pkey CASCADE;
+-- case: catalog
+-- setup: ALTER TABLE accounts RENAME COLUMN id TO account_no;
+ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE;
+-- case: catalog
+-- setup: ALTER TABLE orders DROP CONSTRAINT orders_pkey CASCADE;
+DELETE FROM orders WHERE id = 1;
