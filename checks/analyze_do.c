@@ -157,7 +157,7 @@ assignment_expression(const char *query)
 /*
  * One PL/pgSQL expression or statement text. PL/pgSQL runs an expression
  * as "SELECT expr"; text that parses on its own is a statement (execsql,
- * PERFORM, a FOR query). Text that parses neither way leaves a unknown.
+ * PERFORM, a FOR query). Text that parses neither way leaves the block unknown.
  */
 static void
 analyze_plpgsql_query(AnalyzeContext *ctx, const char *query, bool assignment, Analysis *a)
