@@ -96,3 +96,23 @@ def write_migrations(tmp_path):
                 p.write_text(content)
         return d
     return _write
+
+
+@pytest.fixture
+def accounts(db):
+    """The fresh database with a small accounts table (10 rows); yields its URL."""
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, name text)")
+        cur.execute("INSERT INTO accounts SELECT g, 'n' || g FROM generate_series(1, 10) g")
+    conn.close()
+    return db
+
+
+@pytest.fixture
+def sessions():
+    """Sessions a test opens (objects with close()), closed afterwards."""
+    opened = []
+    yield opened
+    for s in opened:
+        s.close()

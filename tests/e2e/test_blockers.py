@@ -19,21 +19,6 @@ from conftest import url_for_db
 ALTER = {"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"}
 
 
-@pytest.fixture
-def accounts(db):
-    sql(db, "CREATE TABLE accounts (id bigint PRIMARY KEY, name text)")
-    sql(db, "INSERT INTO accounts SELECT g, 'n' || g FROM generate_series(1, 10) g")
-    return db
-
-
-@pytest.fixture
-def sessions():
-    opened = []
-    yield opened
-    for s in opened:
-        s.close()
-
-
 def has_email(db):
     return sql(db, "SELECT count(*) FROM information_schema.columns "
                    "WHERE table_name = 'accounts' AND column_name = 'email'")[0][0] == 1

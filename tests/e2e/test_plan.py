@@ -22,22 +22,6 @@ CIC = {"0001_idx.sql": "-- migsafe:no-transaction\n"
 PLAIN_INDEX = {"0001_idx.sql": "CREATE INDEX accounts_name ON accounts (name);\n"}
 
 
-@pytest.fixture
-def accounts(db):
-    sql(db, "CREATE TABLE accounts (id bigint PRIMARY KEY, name text)")
-    sql(db, "INSERT INTO accounts SELECT g, 'n' || g FROM generate_series(1, 10) g")
-    return db
-
-
-@pytest.fixture
-def sessions():
-    """Sessions opened by a test, closed (cancelled, rolled back) afterwards."""
-    opened = []
-    yield opened
-    for s in opened:
-        s.close()
-
-
 def plan_json(run, db, mdir, *args):
     res = run("plan", "--db", db, mdir, "--format", "json", *args)
     assert res.returncode == 0, res.stderr
