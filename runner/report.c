@@ -149,12 +149,13 @@ char *
 report_render_json(const cJSON *doc, const MigrationList *l)
 {
 	char *s = cJSON_Print(doc);
-	char *out;
+	size_t n = strlen(s);
 
 	(void) l;
-	out = xasprintf("%s\n", s);
-	free(s);
-	return out;
+	s = xrealloc(s, n + 2);     /* add the final newline in place: reports can be large */
+	s[n] = '\n';
+	s[n + 1] = '\0';
+	return s;
 }
 
 bool
