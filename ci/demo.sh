@@ -12,7 +12,7 @@ demo() {
   "$BIN" check migrations-example
   echo "(exit $? — 1 means findings at or above --fail-on error)"
 
-  step "migsafe apply migrations-example   (throwaway server: $(ci/pg-temp url "$PGTEMP_DIR" | sed 's/:[^:@]*@/@/'))"
+  step "migsafe apply migrations-example   (throwaway server: $PGTEMP_URL, no password)"
   "$BIN" apply --db "$PGTEMP_URL" migrations-example
   echo "(exit $?)"
 
