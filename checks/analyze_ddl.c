@@ -469,21 +469,6 @@ analyze_lock_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	}
 }
 
-/* True when a DefElem list (VACUUM / REINDEX options) has option name. */
-static bool
-has_option(const cJSON *options, const char *name)
-{
-	const cJSON *opt;
-
-	cJSON_ArrayForEach(opt, options) {
-		const char *defname = pgnode_str(pgnode_as(opt, "DefElem"), "defname");
-
-		if (defname && strcmp(defname, name) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Every table the catalog knows (VACUUM / ANALYZE / REINDEX without a name). */
 static void
 lock_all_tables(AnalyzeContext *ctx, Analysis *a, LockMode mode, const char *schema, bool rewrite)
@@ -523,7 +508,7 @@ analyze_vacuum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const cJSON *options = pgnode_list(body, "options");
 	bool vacuum = pgnode_bool(body, "is_vacuumcmd");
-	bool full = vacuum && has_option(options, "full");
+	bool full = vacuum && pgnode_has_option(options, "full");
 	LockMode mode = full ? LOCK_ACCESS_EXCLUSIVE : LOCK_SHARE_UPDATE_EXCLUSIVE;
 	const cJSON *rels = pgnode_list(body, "rels");
 	const cJSON *item;
@@ -582,7 +567,7 @@ void
 analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const char *kind = pgnode_str(body, "kind");
-	bool concurrent = has_option(pgnode_list(body, "params"), "concurrently");
+	bool concurrent = pgnode_has_option(pgnode_list(body, "params"), "concurrently");
 	LockMode mode = concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE;
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
 	char *rel = rv ? analyze_rangevar(ctx, rv) : NULL;

@@ -125,3 +125,17 @@ pgnode_last_name(const cJSON *list)
 {
 	return pgnode_name_at(list, pgnode_list_len(list) - 1);
 }
+
+bool
+pgnode_has_option(const cJSON *options, const char *name)
+{
+	const cJSON *opt;
+
+	cJSON_ArrayForEach(opt, options) {
+		const char *defname = pgnode_str(pgnode_as(opt, "DefElem"), "defname");
+
+		if (defname && strcmp(defname, name) == 0)
+			return true;
+	}
+	return false;
+}

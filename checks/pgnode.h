@@ -48,4 +48,7 @@ int pgnode_list_len(const cJSON *list);
 /* The i-th String of a name list; NULL when out of range. */
 const char *pgnode_name_at(const cJSON *list, int i);
 
+/* True when a DefElem option list (VACUUM, REINDEX, ...) names option `name`. */
+bool pgnode_has_option(const cJSON *options, const char *name);
+
 #endif

@@ -416,17 +416,6 @@ rule_each_alter_cmd(RuleCtx *ctx, const char *subtype, AlterCmdCheck check)
 	free(rel);
 }
 
-bool
-rule_has_option(const cJSON *options, const char *defname)
-{
-	const cJSON *opt;
-
-	cJSON_ArrayForEach(opt, options)
-		if (rule_str_is(pgnode_as(opt, "DefElem"), "defname", defname))
-			return true;
-	return false;
-}
-
 const cJSON *
 rule_column_constraint(const cJSON *coldef, const char *contype)
 {

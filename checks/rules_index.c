@@ -119,7 +119,7 @@ check_reindex_non_concurrently(RuleCtx *ctx)
 	bool table;
 
 	if (strcmp(ctx->tag, "ReindexStmt") != 0 ||
-		rule_has_option(pgnode_list(ctx->body, "params"), "concurrently"))
+		pgnode_has_option(pgnode_list(ctx->body, "params"), "concurrently"))
 		return;
 	table = rule_str_is(ctx->body, "kind", "REINDEX_OBJECT_TABLE");
 	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");

@@ -108,8 +108,6 @@ typedef void (*AlterCmdCheck)(RuleCtx *ctx, const AlterCmd *ac);
  */
 void rule_each_alter_cmd(RuleCtx *ctx, const char *subtype, AlterCmdCheck check);
 
-/* True when a list of DefElem options (VACUUM's options, REINDEX's params) holds defname. */
-bool rule_has_option(const cJSON *options, const char *defname);
 
 /* The Constraint bodies of a ColumnDef body with contype, one at a time: NULL when none. */
 const cJSON *rule_column_constraint(const cJSON *coldef, const char *contype);

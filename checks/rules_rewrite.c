@@ -413,7 +413,7 @@ check_vacuum_full(RuleCtx *ctx)
 	bool any = false;
 
 	if (strcmp(ctx->tag, "VacuumStmt") != 0 || !pgnode_bool(ctx->body, "is_vacuumcmd") ||
-		!rule_has_option(pgnode_list(ctx->body, "options"), "full"))
+		!pgnode_has_option(pgnode_list(ctx->body, "options"), "full"))
 		return;
 	cJSON_ArrayForEach(item, pgnode_list(ctx->body, "rels")) {
 		const cJSON *rv = cJSON_GetObjectItemCaseSensitive(pgnode_as(item, "VacuumRelation"),
