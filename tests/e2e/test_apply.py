@@ -109,20 +109,8 @@ def test_idle_in_transaction_blocker_apply_succeeds_after_it_commits(db, write_m
     d = write_migrations({"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"})
     report = tmp_path / "r.json"
     blocker = Blocker(db, "SELECT * FROM accounts", app="billing")
-    reader = Reader(db, "SELECT count(*) FROM accounts")
-    reader.start()
-    t0 = time.monotonic()
-    p = popen_apply(migsafe_bin, db, d, *NO_GATE, report=report)
-    try:
-        time.sleep(3)
-        assert p.poll() is None, "apply finished while the blocker still held its lock"
-        blocker.release()
-        out, err = p.communicate(timeout=60)
-    finally:
-        blocker.release()
-        worst = reader.finish()
+    p, err, worst, reader = _apply_blocked_for_3s(migsafe_bin, db, d, blocker, report, *NO_GATE)
     assert p.returncode == 0, err
-    assert time.monotonic() - t0 >= 3
     assert column_exists(db, "accounts", "email")
     m = load_report(report)["migrations"][0]
     assert m["status"] == "applied" and m["attempts"][-1]["outcome"] == "applied"
@@ -131,6 +119,26 @@ def test_idle_in_transaction_blocker_apply_succeeds_after_it_commits(db, write_m
     assert seen[0]["state"] == "idle in transaction" and seen[0]["application_name"] == "billing"
     assert not reader.errors
     assert worst < 2.0, f"a reader waited {worst:.2f}s"
+
+
+def _apply_blocked_for_3s(migsafe_bin, db, d, blocker, report, *args):
+    """Runs apply while blocker holds accounts for 3 s and a reader queries it;
+    asserts apply was still running when the blocker let go. Returns the
+    finished process, its stderr, the reader's worst latency and the reader."""
+    reader = Reader(db, "SELECT count(*) FROM accounts")
+    reader.start()
+    t0 = time.monotonic()
+    p = popen_apply(migsafe_bin, db, d, *args, report=report)
+    try:
+        time.sleep(3)
+        assert p.poll() is None, "apply finished while the blocker still held its lock"
+        blocker.release()
+        _, err = p.communicate(timeout=60)
+    finally:
+        blocker.release()
+        worst = reader.finish()
+    assert time.monotonic() - t0 >= 3
+    return p, err, worst, reader
 
 
 def _all_blockers(m):
@@ -152,21 +160,9 @@ def test_lock_timeout_retries_escalate_and_name_the_blocker(db, write_migrations
     d = write_migrations({"0001_email.sql": "ALTER TABLE accounts ADD COLUMN email text;\n"})
     report = tmp_path / "r.json"
     blocker = ActiveBlocker(db, "SELECT * FROM accounts", app="billing")
-    reader = Reader(db, "SELECT count(*) FROM accounts")
-    reader.start()
-    t0 = time.monotonic()
-    p = popen_apply(migsafe_bin, db, d, "--max-attempts", "30", *NO_GATE, *NO_PRECHECK,
-                    report=report)
-    try:
-        time.sleep(3)
-        assert p.poll() is None, "apply finished while the blocker still held its lock"
-        blocker.release()
-        out, err = p.communicate(timeout=60)
-    finally:
-        blocker.release()
-        worst = reader.finish()
+    p, err, worst, reader = _apply_blocked_for_3s(migsafe_bin, db, d, blocker, report,
+                                                  "--max-attempts", "30", *NO_GATE, *NO_PRECHECK)
     assert p.returncode == 0, err
-    assert time.monotonic() - t0 >= 3
     assert column_exists(db, "accounts", "email")
 
     doc = load_report(report)
