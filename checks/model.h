@@ -110,6 +110,7 @@ typedef struct Migration {
 	cJSON *parse_tree;   /* libpg_query's JSON parse tree of the up section; NULL once released */
 	Statement *stmts;
 	size_t nstmts;
+	size_t stmts_cap;
 	Directive *file_ignores; /* "-- migsafe:ignore-file <rule> <reason>" */
 	size_t nfile_ignores;
 	Finding *findings;

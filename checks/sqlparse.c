@@ -32,6 +32,50 @@ sqlparse_position(const char *text, size_t offset, int *line, int *column)
 	*column = c;
 }
 
+/*
+ * Line and column of offsets visited in increasing order: statements and
+ * comments come in text order, so each position continues from the last one
+ * instead of counting from the start of the file again (big files stay
+ * linear).
+ */
+typedef struct PosCursor {
+	const char *text;
+	size_t offset;
+	int line;
+	int column;
+} PosCursor;
+
+static void
+cursor_init(PosCursor *cur, const char *text)
+{
+	cur->text = text;
+	cur->offset = 0;
+	cur->line = cur->column = 1;
+}
+
+/* The position of offset; an offset behind the cursor restarts it from the top. */
+static void
+cursor_position(PosCursor *cur, size_t offset, int *line, int *column)
+{
+	const char *text = cur->text;
+
+	if (offset < cur->offset)
+		cursor_init(cur, text);
+	for (size_t i = cur->offset; i < offset && text[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char) text[i];
+
+		if (ch == '\n') {
+			cur->line++;
+			cur->column = 1;
+		} else if ((ch & 0xC0) != 0x80) {
+			cur->column++;
+		}
+		cur->offset = i + 1;
+	}
+	*line = cur->line;
+	*column = cur->column;
+}
+
 /* Byte offset of the 1-based character position PostgreSQL reports. */
 static size_t
 char_to_byte_offset(const char *text, size_t len, int charpos)
@@ -152,6 +196,9 @@ comment_body(const char *text, size_t start, size_t end)
 static void
 comments_from_scan(const char *text, const PgQuery__ScanResult *scan, SqlCommentList *out)
 {
+	PosCursor cur;
+
+	cursor_init(&cur, text);
 	for (size_t i = 0; i < scan->n_tokens; i++) {
 		const PgQuery__ScanToken *t = scan->tokens[i];
 		SqlComment *c;
@@ -162,7 +209,7 @@ comments_from_scan(const char *text, const PgQuery__ScanResult *scan, SqlComment
 		c = &out->items[out->count++];
 		c->start = (size_t) t->start;
 		c->end = (size_t) t->end;
-		sqlparse_position(text, c->start, &c->line, &c->column);
+		cursor_position(&cur, c->start, &c->line, &c->column);
 		c->body = comment_body(text, c->start, c->end);
 	}
 }
@@ -284,23 +331,29 @@ json_int(const cJSON *obj, const char *key, int dflt)
 /*
  * Narrows [*start, *end) to the first and last non-comment tokens in it, so
  * a statement's position is that of its first keyword, not of the comments
- * and blank lines before it.
+ * and blank lines before it. Statements come in text order and the tokens
+ * are sorted, so *next carries the token to resume from between calls.
  */
 static void
-trim_to_tokens(const PgQuery__ScanResult *scan, size_t *start, size_t *end)
+trim_to_tokens(const PgQuery__ScanResult *scan, size_t *next, size_t *start, size_t *end)
 {
-	size_t first = *end, last = *start;
+	size_t first = *end, last = *start, i = *next;
 
-	for (size_t i = 0; i < scan->n_tokens; i++) {
+	while (i > 0 && (size_t) scan->tokens[i - 1]->start >= *start)
+		i--;                     /* a statement starting earlier than expected */
+	while (i < scan->n_tokens && (size_t) scan->tokens[i]->start < *start)
+		i++;
+	for (; i < scan->n_tokens && (size_t) scan->tokens[i]->start < *end; i++) {
 		const PgQuery__ScanToken *t = scan->tokens[i];
 
-		if ((size_t) t->start < *start || (size_t) t->start >= *end || token_is_comment(t))
+		if (token_is_comment(t))
 			continue;
 		if ((size_t) t->start < first)
 			first = (size_t) t->start;
 		if ((size_t) t->end > last)
 			last = (size_t) t->end;
 	}
+	*next = i;
 	if (first < last) {
 		*start = first;
 		*end = last;
@@ -308,11 +361,12 @@ trim_to_tokens(const PgQuery__ScanResult *scan, size_t *start, size_t *end)
 }
 
 static void
-statement_add(Migration *m, const char *sql, const cJSON *tree, size_t start, size_t end)
+statement_add(Migration *m, PosCursor *cur, const char *sql, const cJSON *tree, size_t start,
+			  size_t end)
 {
 	Statement *st;
 
-	m->stmts = xrealloc(m->stmts, (m->nstmts + 1) * sizeof *m->stmts);
+	array_reserve((void **) &m->stmts, &m->stmts_cap, m->nstmts, sizeof *m->stmts);
 	st = &m->stmts[m->nstmts];
 	memset(st, 0, sizeof *st);
 	st->index = (int) m->nstmts;
@@ -320,7 +374,7 @@ statement_add(Migration *m, const char *sql, const cJSON *tree, size_t start, si
 	st->length = end - start;
 	st->sql = xstrndup(sql + start, end - start);
 	st->tree = tree;
-	sqlparse_position(sql, start, &st->line, &st->column);
+	cursor_position(cur, start, &st->line, &st->column);
 	m->nstmts++;
 }
 
@@ -332,6 +386,8 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 	PgQuery__ScanResult *scan;
 	SqlCommentList comments = {0};
 	const cJSON *stmts, *item;
+	PosCursor cur;
+	size_t next_token = 0;
 	bool ok = false;
 
 	scan = scan_text(sql, len, err);
@@ -352,6 +408,7 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 		goto done;
 	}
 	stmts = cJSON_GetObjectItemCaseSensitive(m->parse_tree, "stmts");
+	cursor_init(&cur, sql);
 	cJSON_ArrayForEach(item, stmts) {
 		size_t start = (size_t) json_int(item, "stmt_location", 0);
 		int slen = json_int(item, "stmt_len", 0);
@@ -359,8 +416,8 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 
 		if (end > len)
 			end = len;
-		trim_to_tokens(scan, &start, &end);
-		statement_add(m, sql, cJSON_GetObjectItemCaseSensitive(item, "stmt"), start, end);
+		trim_to_tokens(scan, &next_token, &start, &end);
+		statement_add(m, &cur, sql, cJSON_GetObjectItemCaseSensitive(item, "stmt"), start, end);
 	}
 	comments_from_scan(sql, scan, &comments);
 	directives_apply(m, &comments);

@@ -2,6 +2,7 @@
  * loader.c — finds migration files, tells their layout from their names and
  * section markers, reads and validates them, and parses them.
  */
+#define _GNU_SOURCE             /* memmem */
 #include "loader.h"
 
 #include <ctype.h>
@@ -352,6 +353,24 @@ static const struct {
 	{"+goose StatementEnd", LAYOUT_GOOSE, MARK_OTHER},
 };
 
+/*
+ * True when some marker's words occur anywhere in the text. Markers are
+ * comments, found by the scanner; a text without any of their words cannot
+ * hold one, and most migrations have none, so the scan is skipped for them
+ * (the parser scans the text again anyway).
+ */
+static bool
+markers_possible(const char *text, size_t len)
+{
+	for (size_t i = 0; i < sizeof section_markers / sizeof section_markers[0]; i++) {
+		const char *word = section_markers[i].prefix;
+
+		if (memmem(text, len, word, strcspn(word, " ")) != NULL)
+			return true;
+	}
+	return false;
+}
+
 static int
 marker_find(const char *body)
 {
@@ -379,6 +398,8 @@ apply_sections(Migration *m, SqlError *err)
 	MarkerKind state = MARK_OTHER;   /* MARK_OTHER: before the first section */
 	size_t region_start = 0;
 
+	if (!markers_possible(m->text, m->text_len))
+		return sql;
 	if (!sqlparse_comments(m->text, m->text_len, &comments, err)) {
 		free(sql);
 		return NULL;
