@@ -339,7 +339,7 @@ apply_run(ApplyRun *ar)
 	pgsql_set_signal_target(ar->conn);
 	apply_session_setup(ar->conn);
 	pgv = ar->opts.pg_version ? ar->opts.pg_version : pgsql_server_version(ar->conn) / 10000;
-	pipeline_analyse(&ar->opts, pgv, &ar->migrations);
+	pipeline_analyse(&ar->opts, pgv, &ar->migrations, NULL, NULL);
 
 	if (!history_load(ar->conn, ar->opts.history_table, &ar->history, &exists)) {
 		rc = EXIT_DATABASE;

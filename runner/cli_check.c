@@ -1,25 +1,33 @@
 /*
  * cli_check.c — migsafe check: static analysis, no database.
  *
- * Load the migrations, analyse their locks, run the rules, report.
+ * Load the migrations, then analyse each (locks, then rules) and report it
+ * at once, so that checking thousands of files keeps memory flat.
  */
 #include "cli.h"
 #include "defaults.h"
 #include "log.h"
 #include "options.h"
 #include "pipeline.h"
-#include "report.h"
+#include "report_stream.h"
 
 #define CHECK_SUMMARY "Static analysis of migrations: the lock each statement takes, what it " \
 	"blocks, rewrites and scans, and the findings of the safety rules. No database is needed."
+
+/* The pipeline's sink: each analysed migration goes straight into the report. */
+static bool
+report_migration(void *stream, Migration *m)
+{
+	return report_stream_add(stream, m);
+}
 
 int
 cli_check(int argc, char **argv)
 {
 	Options opts;
 	MigrationList migrations = {0};
-	cJSON *doc = NULL;
-	bool loaded;
+	ReportStream *report = NULL;
+	bool ok;
 	int rc;
 
 	options_init(&opts, CMD_CHECK, "check");
@@ -30,20 +38,21 @@ cli_check(int argc, char **argv)
 		goto done;
 	}
 
-	loaded = pipeline_load(&opts, &migrations);
-	loaded = pipeline_analyse(&opts, opts.pg_version ? opts.pg_version : DEFAULT_PG_VERSION,
-							  &migrations) && loaded;
-
-	doc = report_document("check", &migrations);
-	if (!report_emit(&opts, doc, &migrations))
+	ok = pipeline_load(&opts, &migrations);
+	report = report_stream_open(&opts, "check", migrations.count ? migrations.items[0]->path : ".");
+	if (report == NULL) {
 		rc = EXIT_USAGE;
-	else if (!loaded)
+		goto done;
+	}
+	ok = pipeline_analyse(&opts, opts.pg_version ? opts.pg_version : DEFAULT_PG_VERSION,
+						  &migrations, report_migration, report) && ok;
+	if (!report_stream_finish(report) || !ok)
 		rc = EXIT_USAGE;
 	else
-		rc = pipeline_findings_exit_code(&opts, &migrations);
+		rc = pipeline_exit_code_for(&opts, report_stream_counts(report));
 
 done:
-	cJSON_Delete(doc);
+	report_stream_free(report);
 	migration_list_free(&migrations);
 	options_free(&opts);
 	return rc;

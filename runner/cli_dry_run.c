@@ -667,7 +667,7 @@ cli_dry_run(int argc, char **argv)
 		return rc;
 	}
 	pipeline_analyse(&d.opts, d.opts.pg_version ? d.opts.pg_version :
-					 pgsql_server_version(d.conn) / 10000, &d.migrations);
+					 pgsql_server_version(d.conn) / 10000, &d.migrations, NULL, NULL);
 	if (assign_roles(&d))
 		dry_run_all(&d);
 	fill_unreached(&d);

@@ -239,7 +239,7 @@ cli_plan(int argc, char **argv)
 		goto done;
 	}
 	pgv = opts.pg_version ? opts.pg_version : pgsql_server_version(conn) / 10000;
-	pipeline_analyse(&opts, pgv, &migrations);
+	pipeline_analyse(&opts, pgv, &migrations, NULL, NULL);
 	if (!history_load(conn, opts.history_table, &history, &exists)) {
 		rc = EXIT_DATABASE;
 		goto done;

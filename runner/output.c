@@ -14,6 +14,13 @@
 #include "log.h"
 #include "util.h"
 
+struct OutputFile {
+	char *path;          /* NULL: stdout */
+	char *tmp;           /* the temp file being written */
+	int fd;
+	bool failed;         /* a write failed (logged once) */
+};
+
 static bool
 write_all(int fd, const char *data, size_t len)
 {
@@ -31,41 +38,88 @@ write_all(int fd, const char *data, size_t len)
 	return true;
 }
 
+OutputFile *
+output_open(const char *path)
+{
+	OutputFile *f = xcalloc(1, sizeof *f);
+
+	f->fd = -1;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return f;
+	f->path = xstrdup(path);
+	f->tmp = xasprintf("%s.tmp.XXXXXX", path);
+	f->fd = mkstemp(f->tmp);
+	if (f->fd < 0) {
+		log_error("%s: cannot create report file: %s", path, strerror(errno));
+		free(f->tmp);
+		f->tmp = NULL;
+		output_discard(f);
+		return NULL;
+	}
+	return f;
+}
+
+bool
+output_append(OutputFile *f, const char *data, size_t len)
+{
+	if (f->failed)
+		return false;
+	if (f->path == NULL ? fwrite(data, 1, len, stdout) != len : !write_all(f->fd, data, len)) {
+		if (f->path)
+			log_error("%s: cannot write report: %s", f->path, strerror(errno));
+		else
+			log_error("cannot write to stdout: %s", strerror(errno));
+		f->failed = true;
+	}
+	return !f->failed;
+}
+
+bool
+output_commit(OutputFile *f)
+{
+	bool ok = !f->failed;
+
+	if (ok && f->path == NULL && fflush(stdout) != 0) {
+		log_error("cannot write to stdout: %s", strerror(errno));
+		ok = false;
+	} else if (ok && f->path) {
+		bool synced = fsync(f->fd) == 0 && fchmod(f->fd, 0644) == 0;
+		bool closed = close(f->fd) == 0;
+
+		f->fd = -1;
+		if (!synced || !closed || rename(f->tmp, f->path) != 0) {
+			log_error("%s: cannot write report: %s", f->path, strerror(errno));
+			ok = false;
+		} else {
+			free(f->tmp);
+			f->tmp = NULL;   /* renamed: nothing to remove */
+		}
+	}
+	output_discard(f);
+	return ok;
+}
+
+void
+output_discard(OutputFile *f)
+{
+	if (f == NULL)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	free(f->path);
+	free(f);
+}
+
 bool
 output_write(const char *path, const char *data, size_t len)
 {
-	char *tmp;
-	int fd;
+	OutputFile *f = output_open(path);
 
-	if (path == NULL || strcmp(path, "-") == 0) {
-		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-			log_error("cannot write to stdout: %s", strerror(errno));
-			return false;
-		}
-		return true;
-	}
-	tmp = xasprintf("%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		log_error("%s: cannot create report file: %s", path, strerror(errno));
-		free(tmp);
+	if (f == NULL)
 		return false;
-	}
-	if (!write_all(fd, data, len) || fsync(fd) != 0) {
-		log_error("%s: cannot write report: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return false;
-	}
-	fchmod(fd, 0644);
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		log_error("%s: cannot write report: %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return false;
-	}
-	free(tmp);
-	return true;
+	output_append(f, data, len);
+	return output_commit(f);
 }

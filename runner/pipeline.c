@@ -10,6 +10,7 @@
 #include "defaults.h"
 #include "loader.h"
 #include "log.h"
+#include "report.h"
 #include "rules.h"
 #include "since.h"
 
@@ -87,7 +88,8 @@ pipeline_load(const Options *opts, MigrationList *out)
 }
 
 bool
-pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
+pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, MigrationSink sink,
+				 void *sink_arg)
 {
 	size_t kept = 0;
 	bool ok = true;
@@ -114,45 +116,35 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l)
 		rules_check_migration(&rules, m);
 		if (opts->command == CMD_CHECK)
 			migration_release_tree(m);   /* check reports from texts and analyses only */
-		l->items[kept++] = m;
+		if (sink)
+			ok = sink(sink_arg, m) && ok;
+		else
+			l->items[kept++] = m;
 	}
 	l->count = kept;
 	analyze_context_free(ctx);
 	return ok;
 }
 
-void
-pipeline_count_findings(const MigrationList *l, int *errors, int *warnings, int *infos)
-{
-	*errors = *warnings = *infos = 0;
-	for (size_t i = 0; i < l->count; i++) {
-		if (l->items[i]->context_only)
-			continue;        /* --since: context, not reported */
-		for (size_t k = 0; k < l->items[i]->nfindings; k++) {
-			switch (l->items[i]->findings[k].severity) {
-			case SEVERITY_ERROR:
-				(*errors)++;
-				break;
-			case SEVERITY_WARNING:
-				(*warnings)++;
-				break;
-			case SEVERITY_INFO:
-				(*infos)++;
-				break;
-			}
-		}
-	}
-}
-
 int
-pipeline_findings_exit_code(const Options *opts, const MigrationList *l)
+pipeline_exit_code_for(const Options *opts, const ReportCounts *c)
 {
-	int errors, warnings, infos;
+	int errors = c->by_severity[SEVERITY_ERROR], warnings = c->by_severity[SEVERITY_WARNING];
 
-	pipeline_count_findings(l, &errors, &warnings, &infos);
 	if (opts->fail_on == FAIL_ON_ERROR && errors > 0)
 		return EXIT_FINDINGS;
 	if (opts->fail_on == FAIL_ON_WARNING && errors + warnings > 0)
 		return EXIT_FINDINGS;
 	return EXIT_OK;
+}
+
+int
+pipeline_findings_exit_code(const Options *opts, const MigrationList *l)
+{
+	ReportCounts c = {0};
+
+	for (size_t i = 0; i < l->count; i++)
+		if (!l->items[i]->context_only)      /* --since: context, not reported */
+			report_counts_add(&c, l->items[i]);
+	return pipeline_exit_code_for(opts, &c);
 }

@@ -9,6 +9,7 @@
 
 #include "analyze.h"
 #include "options.h"
+#include "report.h"
 
 /*
  * Loads opts->paths ("-" reads stdin) into out. Problems are logged per
@@ -20,19 +21,25 @@
  */
 bool pipeline_load(const Options *opts, MigrationList *out);
 
+/* Takes over an analysed migration (see pipeline_analyse); false when it could not use it. */
+typedef bool (*MigrationSink)(void *arg, Migration *m);
+
 /*
  * Runs the lock analysis and the rules over every migration, in order, so
  * that objects created by earlier migrations are known to later ones.
  * pg_version is the effective PostgreSQL major version. Parses what is not
  * parsed yet (a file with a syntax error is logged and left out: false);
- * for check, releases each parse tree once its rules have run.
+ * for check, releases each parse tree once its rules have run. With a sink,
+ * each migration is handed to it as soon as it is analysed and l is left
+ * empty; without, l keeps them.
  */
-bool pipeline_analyse(const Options *opts, int pg_version, MigrationList *l);
+bool pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, MigrationSink sink,
+					  void *sink_arg);
 
-/* Counts findings by severity, honouring suppressions already applied. */
-void pipeline_count_findings(const MigrationList *l, int *errors, int *warnings, int *infos);
+/* The exit code findings counted in c call for under --fail-on (0 or 1). */
+int pipeline_exit_code_for(const Options *opts, const ReportCounts *c);
 
-/* The exit code the findings call for under --fail-on (0 or 1). */
+/* The exit code the findings of l's reported migrations call for under --fail-on (0 or 1). */
 int pipeline_findings_exit_code(const Options *opts, const MigrationList *l);
 
 #endif

@@ -77,8 +77,8 @@ finding_json(const Finding *f)
 	return o;
 }
 
-static cJSON *
-migration_json(const Migration *m)
+cJSON *
+report_migration_json(const Migration *m)
 {
 	cJSON *o = cJSON_CreateObject(), *stmts = cJSON_CreateArray(), *findings = cJSON_CreateArray();
 
@@ -98,30 +98,37 @@ migration_json(const Migration *m)
 }
 
 void
-report_update_summary(cJSON *doc, const MigrationList *l)
+report_counts_add(ReportCounts *c, const Migration *m)
+{
+	c->migrations++;
+	c->statements += m->nstmts;
+	for (size_t k = 0; k < m->nfindings; k++)
+		c->by_severity[m->findings[k].severity]++;
+}
+
+cJSON *
+report_summary_json(const ReportCounts *c)
 {
 	cJSON *s = cJSON_CreateObject();
-	size_t nstmts = 0, nmigs = 0;
-	int e = 0, w = 0, inf = 0;
 
-	for (size_t i = 0; i < l->count; i++) {
-		if (l->items[i]->context_only)
-			continue;        /* --since: context, not reported */
-		nmigs++;
-		nstmts += l->items[i]->nstmts;
-		for (size_t k = 0; k < l->items[i]->nfindings; k++) {
-			Severity sev = l->items[i]->findings[k].severity;
+	cJSON_AddNumberToObject(s, "migrations", (double) c->migrations);
+	cJSON_AddNumberToObject(s, "statements", (double) c->statements);
+	cJSON_AddNumberToObject(s, "errors", c->by_severity[SEVERITY_ERROR]);
+	cJSON_AddNumberToObject(s, "warnings", c->by_severity[SEVERITY_WARNING]);
+	cJSON_AddNumberToObject(s, "infos", c->by_severity[SEVERITY_INFO]);
+	return s;
+}
 
-			e += sev == SEVERITY_ERROR;
-			w += sev == SEVERITY_WARNING;
-			inf += sev == SEVERITY_INFO;
-		}
-	}
-	cJSON_AddNumberToObject(s, "migrations", (double) nmigs);
-	cJSON_AddNumberToObject(s, "statements", (double) nstmts);
-	cJSON_AddNumberToObject(s, "errors", e);
-	cJSON_AddNumberToObject(s, "warnings", w);
-	cJSON_AddNumberToObject(s, "infos", inf);
+void
+report_update_summary(cJSON *doc, const MigrationList *l)
+{
+	ReportCounts c = {0};
+	cJSON *s;
+
+	for (size_t i = 0; i < l->count; i++)
+		if (!l->items[i]->context_only)     /* --since: context, not reported */
+			report_counts_add(&c, l->items[i]);
+	s = report_summary_json(&c);
 	if (cJSON_HasObjectItem(doc, "summary"))
 		cJSON_ReplaceItemInObjectCaseSensitive(doc, "summary", s);
 	else
@@ -139,7 +146,7 @@ report_document(const char *command, const MigrationList *l)
 	cJSON_AddItemToObject(doc, "git", gitrepo_report_json(l->count ? l->items[0]->path : "."));
 	for (size_t i = 0; i < l->count; i++)
 		if (!l->items[i]->context_only)     /* --since: context, not reported */
-			cJSON_AddItemToArray(migs, migration_json(l->items[i]));
+			cJSON_AddItemToArray(migs, report_migration_json(l->items[i]));
 	cJSON_AddItemToObject(doc, "migrations", migs);
 	report_update_summary(doc, l);
 	return doc;
@@ -158,17 +165,23 @@ report_render_json(const cJSON *doc, const MigrationList *l)
 	return s;
 }
 
+ReportRenderer
+report_renderer(const char *format)
+{
+	for (size_t i = 0; i < sizeof renderers / sizeof renderers[0]; i++)
+		if (strcmp(renderers[i].format, format) == 0)
+			return renderers[i].render;
+	return NULL;
+}
+
 bool
 report_emit(const Options *opts, const cJSON *doc, const MigrationList *l)
 {
-	ReportRenderer render = NULL;
+	ReportRenderer render = report_renderer(opts->format);
 	MigrationList reported;
 	char *text;
 	bool ok;
 
-	for (size_t i = 0; i < sizeof renderers / sizeof renderers[0]; i++)
-		if (strcmp(renderers[i].format, opts->format) == 0)
-			render = renderers[i].render;
 	if (render == NULL) {
 		log_error("%s: --format %s is not available for this command", opts->command_name,
 				  opts->format);

@@ -21,6 +21,22 @@
  */
 cJSON *report_document(const char *command, const MigrationList *l);
 
+/* One migration as the contract shows it: statements, locks, findings. */
+cJSON *report_migration_json(const Migration *m);
+
+/* What the summary counts: reported migrations, their statements and findings. */
+typedef struct ReportCounts {
+	size_t migrations;
+	size_t statements;
+	int by_severity[3];  /* indexed by Severity */
+} ReportCounts;
+
+/* Counts m (a reported migration) into c. */
+void report_counts_add(ReportCounts *c, const Migration *m);
+
+/* The "summary" object of the contract. */
+cJSON *report_summary_json(const ReportCounts *c);
+
 /* One statement as the contract shows it. */
 cJSON *report_statement_json(const Statement *st);
 
@@ -30,12 +46,21 @@ void report_update_summary(cJSON *doc, const MigrationList *l);
 /* A renderer turns the document (and the model it came from) into text. */
 typedef char *(*ReportRenderer)(const cJSON *doc, const MigrationList *l);
 
+/* The renderer of a --format value, or NULL when there is none. */
+ReportRenderer report_renderer(const char *format);
+
 char *report_render_json(const cJSON *doc, const MigrationList *l);
 char *report_render_text(const cJSON *doc, const MigrationList *l);
 char *report_render_sarif(const cJSON *doc, const MigrationList *l);
 char *report_render_github(const cJSON *doc, const MigrationList *l);
 char *report_render_gitlab(const cJSON *doc, const MigrationList *l);
 char *report_render_markdown(const cJSON *doc, const MigrationList *l);
+
+/* The text report of one migration: its statements with their locks, and its findings. */
+void report_text_migration(StrBuf *sb, const Migration *m);
+
+/* The text report's last line: how many migrations, statements and findings. */
+void report_text_summary(StrBuf *sb, const ReportCounts *c);
 
 /* The text renderer colours only when allowed (not when writing to a file). */
 void report_text_allow_color(bool allow);

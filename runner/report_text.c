@@ -122,38 +122,48 @@ append_findings_of(StrBuf *sb, const Migration *m, int stmt, const Palette *p)
 			append_finding(sb, m, &m->findings[k], p);
 }
 
+void
+report_text_migration(StrBuf *sb, const Migration *m)
+{
+	const Palette *p = palette();
+
+	strbuf_appendf(sb, "%s%s%s  (version %s, %s%s)\n", p->bold, m->path, p->reset,
+				   m->version[0] ? m->version : "-", layout_name(m->layout),
+				   m->transactional ? "" : ", no transaction");
+	for (size_t k = 0; k < m->nstmts; k++) {
+		append_statement(sb, m, &m->stmts[k], p);
+		append_findings_of(sb, m, (int) k, p);
+	}
+	append_findings_of(sb, m, -1, p);
+	strbuf_append(sb, "\n");
+}
+
+void
+report_text_summary(StrBuf *sb, const ReportCounts *c)
+{
+	const Palette *p = palette();
+	int errors = c->by_severity[SEVERITY_ERROR], warnings = c->by_severity[SEVERITY_WARNING];
+
+	strbuf_appendf(sb, "%s%zu migrations, %zu statements: %s%d errors%s, %s%d warnings%s, "
+				   "%d infos%s\n", p->bold, c->migrations, c->statements,
+				   errors ? p->red : "", errors, p->reset,
+				   warnings ? p->yellow : "", warnings, p->reset,
+				   c->by_severity[SEVERITY_INFO], p->reset);
+}
+
 char *
 report_render_text(const cJSON *doc, const MigrationList *l)
 {
-	const Palette *p = palette();
 	StrBuf sb = {0};
-	size_t nstmts = 0, nmigs = 0;
-	int counts[3] = {0, 0, 0};
+	ReportCounts counts = {0};
 
 	(void) doc;
 	for (size_t i = 0; i < l->count; i++) {
-		const Migration *m = l->items[i];
-
-		if (m->context_only)
+		if (l->items[i]->context_only)
 			continue;        /* --since: context, not reported */
-		nmigs++;
-		strbuf_appendf(&sb, "%s%s%s  (version %s, %s%s)\n", p->bold, m->path, p->reset,
-					   m->version[0] ? m->version : "-", layout_name(m->layout),
-					   m->transactional ? "" : ", no transaction");
-		for (size_t k = 0; k < m->nstmts; k++) {
-			append_statement(&sb, m, &m->stmts[k], p);
-			append_findings_of(&sb, m, (int) k, p);
-		}
-		append_findings_of(&sb, m, -1, p);
-		for (size_t k = 0; k < m->nfindings; k++)
-			counts[m->findings[k].severity]++;
-		nstmts += m->nstmts;
-		strbuf_append(&sb, "\n");
+		report_text_migration(&sb, l->items[i]);
+		report_counts_add(&counts, l->items[i]);
 	}
-	strbuf_appendf(&sb, "%s%zu migrations, %zu statements: %s%d errors%s, %s%d warnings%s, "
-				   "%d infos%s\n", p->bold, nmigs, nstmts,
-				   counts[SEVERITY_ERROR] ? p->red : "", counts[SEVERITY_ERROR], p->reset,
-				   counts[SEVERITY_WARNING] ? p->yellow : "", counts[SEVERITY_WARNING], p->reset,
-				   counts[SEVERITY_INFO], p->reset);
+	report_text_summary(&sb, &counts);
 	return strbuf_detach(&sb);
 }
