@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pg_query/pg_query.pb-c.h>
+
 static const char *const severity_names[] = {"info", "warning", "error"};
 
 const char *
@@ -87,6 +89,7 @@ migration_free(Migration *m)
 {
 	if (m == NULL)
 		return;
+	migration_release_tree(m);
 	for (size_t i = 0; i < m->nstmts; i++) {
 		free(m->stmts[i].sql);
 		directives_free(m->stmts[i].ignores, m->stmts[i].nignores);
@@ -100,7 +103,6 @@ migration_free(Migration *m)
 		free(m->findings[i].help);
 	}
 	free(m->findings);
-	cJSON_Delete(m->parse_tree);
 	free(m->up_text);
 	free(m->path);
 	free(m->version);
@@ -139,6 +141,9 @@ migration_release_tree(Migration *m)
 		m->stmts[i].tree = NULL;
 	cJSON_Delete(m->parse_tree);
 	m->parse_tree = NULL;
+	if (m->tokens)
+		pg_query__scan_result__free_unpacked(m->tokens, NULL);
+	m->tokens = NULL;
 }
 
 void

@@ -75,6 +75,8 @@ typedef struct Statement {
 	size_t length;       /* bytes up to (not including) the terminating ';' */
 	char *sql;           /* the statement's text */
 	const cJSON *tree;   /* the node under "stmt"; owned by Migration.parse_tree */
+	size_t first_token;  /* its tokens in Migration.tokens (comments included) */
+	size_t ntokens;
 	Directive *ignores;  /* ignore directives just before this statement */
 	size_t nignores;
 	Analysis analysis;
@@ -108,6 +110,7 @@ typedef struct Migration {
 	char checksum[41];   /* git blob id of the file, hex */
 	char *up_text;       /* the SQL still to parse (text with all but the up section blanked), NULL once parsed */
 	cJSON *parse_tree;   /* libpg_query's JSON parse tree of the up section; NULL once released */
+	struct PgQuery__ScanResult *tokens; /* its scanner tokens (offsets in text); NULL once released */
 	Statement *stmts;
 	size_t nstmts;
 	size_t stmts_cap;

@@ -304,33 +304,27 @@ identifier_bytes(const char *tok, size_t len)
 
 /*
  * The parser truncates identifiers to 63 bytes before the tree is built, so
- * long names are found with PostgreSQL's scanner: its IDENT tokens.
+ * long names are found among the statement's scanner tokens: its IDENT tokens.
  */
 void
 check_identifier_too_long(RuleCtx *ctx)
 {
-	const char *sql = ctx->st->sql;
-	PgQueryScanResult res = pg_query_scan(sql);
-	PgQuery__ScanResult *scan;
+	const Statement *st = ctx->st;
+	const char *text = ctx->m->text;
 	StrList seen = {0};
 
-	if (res.error) {
-		pg_query_free_scan_result(res);
-		return;
-	}
-	scan = pg_query__scan_result__unpack(NULL, res.pbuf.len, (const uint8_t *) res.pbuf.data);
-	for (size_t i = 0; scan && i < scan->n_tokens; i++) {
-		const PgQuery__ScanToken *t = scan->tokens[i];
+	for (size_t i = st->first_token; ctx->m->tokens && i < st->first_token + st->ntokens; i++) {
+		const PgQuery__ScanToken *t = ctx->m->tokens->tokens[i];
 		size_t len = (size_t) (t->end - t->start);
 		char *name;
 
 		if (t->token != PG_QUERY__TOKEN__IDENT ||
-			identifier_bytes(sql + t->start, len) <= NAMEDATALEN_MAX)
+			identifier_bytes(text + t->start, len) <= NAMEDATALEN_MAX)
 			continue;
-		name = xstrndup(sql + t->start, len);
+		name = xstrndup(text + t->start, len);
 		if (!strlist_contains(&seen, name)) {
 			strlist_add(&seen, name);
-			rule_report(ctx, (int) ctx->st->offset + t->start,
+			rule_report(ctx, t->start,
 						xasprintf("identifier %s is %zu bytes: PostgreSQL silently truncates it to "
 								  "63, so names sharing their first 63 bytes collide and tools "
 								  "comparing names see a different one",
@@ -339,9 +333,6 @@ check_identifier_too_long(RuleCtx *ctx)
 		}
 		free(name);
 	}
-	if (scan)
-		pg_query__scan_result__free_unpacked(scan, NULL);
-	pg_query_free_scan_result(res);
 	strlist_free(&seen);
 }
 

@@ -331,11 +331,13 @@ json_int(const cJSON *obj, const char *key, int dflt)
 /*
  * Narrows [*start, *end) to the first and last non-comment tokens in it, so
  * a statement's position is that of its first keyword, not of the comments
- * and blank lines before it. Statements come in text order and the tokens
- * are sorted, so *next carries the token to resume from between calls.
+ * and blank lines before it; *first_token is the index of its first token
+ * (comments included). Statements come in text order and the tokens are
+ * sorted, so *next carries the token to resume from between calls.
  */
 static void
-trim_to_tokens(const PgQuery__ScanResult *scan, size_t *next, size_t *start, size_t *end)
+trim_to_tokens(const PgQuery__ScanResult *scan, size_t *next, size_t *start, size_t *end,
+			   size_t *first_token)
 {
 	size_t first = *end, last = *start, i = *next;
 
@@ -343,6 +345,7 @@ trim_to_tokens(const PgQuery__ScanResult *scan, size_t *next, size_t *start, siz
 		i--;                     /* a statement starting earlier than expected */
 	while (i < scan->n_tokens && (size_t) scan->tokens[i]->start < *start)
 		i++;
+	*first_token = i;
 	for (; i < scan->n_tokens && (size_t) scan->tokens[i]->start < *end; i++) {
 		const PgQuery__ScanToken *t = scan->tokens[i];
 
@@ -362,7 +365,7 @@ trim_to_tokens(const PgQuery__ScanResult *scan, size_t *next, size_t *start, siz
 
 static void
 statement_add(Migration *m, PosCursor *cur, const char *sql, const cJSON *tree, size_t start,
-			  size_t end)
+			  size_t end, size_t first_token, size_t end_token)
 {
 	Statement *st;
 
@@ -374,6 +377,8 @@ statement_add(Migration *m, PosCursor *cur, const char *sql, const cJSON *tree, 
 	st->length = end - start;
 	st->sql = xstrndup(sql + start, end - start);
 	st->tree = tree;
+	st->first_token = first_token;
+	st->ntokens = end_token - first_token;
 	cursor_position(cur, start, &st->line, &st->column);
 	m->nstmts++;
 }
@@ -387,7 +392,7 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 	SqlCommentList comments = {0};
 	const cJSON *stmts, *item;
 	PosCursor cur;
-	size_t next_token = 0;
+	size_t next_token = 0, first_token;
 	bool ok = false;
 
 	scan = scan_text(sql, len, err);
@@ -416,16 +421,20 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 
 		if (end > len)
 			end = len;
-		trim_to_tokens(scan, &next_token, &start, &end);
-		statement_add(m, &cur, sql, cJSON_GetObjectItemCaseSensitive(item, "stmt"), start, end);
+		trim_to_tokens(scan, &next_token, &start, &end, &first_token);
+		statement_add(m, &cur, sql, cJSON_GetObjectItemCaseSensitive(item, "stmt"), start, end,
+					  first_token, next_token);
 	}
 	comments_from_scan(sql, scan, &comments);
 	directives_apply(m, &comments);
+	m->tokens = scan;            /* the rules read the statements' tokens */
+	scan = NULL;
 	ok = true;
 
 done:
 	sqlparse_comments_free(&comments);
 	pg_query_free_parse_result(res);
-	pg_query__scan_result__free_unpacked(scan, NULL);
+	if (scan)
+		pg_query__scan_result__free_unpacked(scan, NULL);
 	return ok;
 }
