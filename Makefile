@@ -23,7 +23,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Ichecks -Irunner \
 	-DMIGSAFE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS = -lpg_query $(PKG_LIBS) -lm
+LIBS = -lpg_query $(PKG_LIBS) -lm -pthread
 
 CHECKS_SRC := $(sort $(wildcard checks/*.c))
 RUNNER_SRC := $(sort $(filter-out runner/main.c,$(wildcard runner/*.c)))

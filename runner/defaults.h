@@ -18,8 +18,6 @@
 /* Used for version-dependent facts when no server is connected: Debian 12's PostgreSQL. */
 #define DEFAULT_PG_VERSION 15
 
-#endif
-
 /* ---- runner (apply) ---- */
 
 /*
@@ -136,3 +134,16 @@
  * informative and the statement itself meets (and names) any blocker.
  */
 #define DEFAULT_TRACE_SIZE_LOCK_TIMEOUT_MS 50
+
+/* ---- check ---- */
+
+/*
+ * check parses files on other threads while the main thread analyses them in
+ * order: at most this many threads (one fewer than the cores, at least one),
+ * at most this many files ahead of the analysis, so that memory stays flat
+ * on big directories.
+ */
+#define DEFAULT_PARSE_THREADS 4
+#define DEFAULT_PARSE_AHEAD 32
+
+#endif

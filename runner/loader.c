@@ -468,19 +468,33 @@ load_one(const char *path, const NameInfo *ni)
 }
 
 bool
-loader_parse(Migration *m)
+loader_parse_unlogged(Migration *m, SqlError *err)
 {
-	SqlError err = {0};
 	bool ok;
 
 	if (m->up_text == NULL)
 		return true;
-	ok = sqlparse_migration(m, m->up_text, &err);
-	if (!ok)
-		log_error("%s:%d:%d: %s", m->path, err.line, err.column, err.message);
-	sqlparse_error_free(&err);
+	ok = sqlparse_migration(m, m->up_text, err);
 	free(m->up_text);
 	m->up_text = NULL;
+	return ok;
+}
+
+void
+loader_log_parse_error(const Migration *m, const SqlError *err)
+{
+	log_error("%s:%d:%d: %s", m->path, err->line, err->column, err->message);
+}
+
+bool
+loader_parse(Migration *m)
+{
+	SqlError err = {0};
+	bool ok = loader_parse_unlogged(m, &err);
+
+	if (!ok)
+		loader_log_parse_error(m, &err);
+	sqlparse_error_free(&err);
 	return ok;
 }
 

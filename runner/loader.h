@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "model.h"
+#include "sqlparse.h"
 
 /*
  * Loads every path (a directory or a file) in order, directories sorted by
@@ -31,6 +32,15 @@ bool loader_load_unparsed(const char *const *paths, int npaths, Layout layout,
 
 /* Parses m->up_text into statements (no-op when parsed); false (logged) on a syntax error. */
 bool loader_parse(Migration *m);
+
+/*
+ * The same without logging, for parsing on another thread: a syntax error
+ * is left in err (sqlparse_error_free) for loader_log_parse_error.
+ */
+bool loader_parse_unlogged(Migration *m, SqlError *err);
+
+/* Logs m's syntax error as loader_parse does. */
+void loader_log_parse_error(const Migration *m, const SqlError *err);
 
 /* Parses l->items[from..]; the ones that fail are logged, freed and left out. */
 bool loader_parse_all(MigrationList *l, size_t from);

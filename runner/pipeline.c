@@ -6,10 +6,12 @@
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "defaults.h"
 #include "loader.h"
 #include "log.h"
+#include "parse_ahead.h"
 #include "report.h"
 #include "rules.h"
 #include "since.h"
@@ -87,12 +89,40 @@ pipeline_load(const Options *opts, MigrationList *out)
 	return ok;
 }
 
+/* Worker threads for parsing ahead: one fewer than the cores, at least one. */
+static int
+parse_threads(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cores - 1 > DEFAULT_PARSE_THREADS)
+		return DEFAULT_PARSE_THREADS;
+	return cores > 2 ? (int) cores - 1 : 1;
+}
+
+/* Parses migration i of the list, in line or by the parse-ahead workers; false (logged) on error. */
+static bool
+parse_in_order(ParseAhead *pa, size_t i, Migration *m)
+{
+	SqlError err = {0};
+	bool ok;
+
+	if (pa == NULL)
+		return loader_parse(m);
+	ok = parse_ahead_wait(pa, i, &err);
+	if (!ok)
+		loader_log_parse_error(m, &err);
+	sqlparse_error_free(&err);
+	return ok;
+}
+
 bool
 pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, MigrationSink sink,
 				 void *sink_arg)
 {
 	size_t kept = 0;
 	bool ok = true;
+	ParseAhead *pa = NULL;
 	AnalyzeContext *ctx = analyze_context_new(opts->schema, pg_version);
 	RulesOptions rules = {
 		.pg_version = analyze_context_pg_version(ctx),
@@ -103,10 +133,14 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, Migratio
 		.severities = &opts->rule_severities,
 	};
 
+	/* check loads without parsing (pipeline_load): parse on other threads meanwhile */
+	if (opts->command == CMD_CHECK && l->count > 1)
+		pa = parse_ahead_start(l, parse_threads(), DEFAULT_PARSE_AHEAD);
+
 	for (size_t i = 0; i < l->count; i++) {
 		Migration *m = l->items[i];
 
-		if (!loader_parse(m)) {
+		if (!parse_in_order(pa, i, m)) {
 			migration_free(m);
 			ok = false;
 			continue;
@@ -121,6 +155,8 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, Migratio
 		else
 			l->items[kept++] = m;
 	}
+	if (pa)
+		parse_ahead_stop(pa);
 	l->count = kept;
 	analyze_context_free(ctx);
 	return ok;

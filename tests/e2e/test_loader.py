@@ -263,3 +263,27 @@ def test_example_migrations_are_listed_in_version_order(run):
     res = run("check", "--fail-on", "never", EXAMPLES)
     for f in files:
         assert f in res.stdout
+
+
+def test_many_files_reported_in_order_with_their_own_statements(run, write_migrations):
+    # check parses ahead on worker threads (more files than its look-ahead
+    # window here); the report and the syntax errors must still come in file
+    # order, each migration with its own statements.
+    files = {}
+    for i in range(1, 101):
+        sql = f"CREATE TABLE broken{i:03d} (;" if i % 7 == 0 else \
+            f"CREATE TABLE t{i} (id int);\nALTER TABLE t{i} ADD COLUMN c{i} text;"
+        files[f"{i:04d}_m.sql"] = sql
+    d = write_migrations(files)
+    res, doc = check_json(run, d)
+    assert res.returncode == 2, res.stderr
+    errors = [line for line in res.stderr.splitlines() if "syntax error" in line]
+    assert [int(e.split("/")[-1][:4]) for e in errors] == [i for i in range(1, 101) if i % 7 == 0]
+    assert all(":1:25: syntax error" in e for e in errors), errors
+    versions = [int(m["version"]) for m in doc["migrations"]]
+    assert versions == [i for i in range(1, 101) if i % 7 != 0]
+    for m in doc["migrations"]:
+        i = int(m["version"])
+        assert [s["sql"] for s in m["statements"]] == [
+            f"CREATE TABLE t{i} (id int)", f"ALTER TABLE t{i} ADD COLUMN c{i} text"]
+    assert doc["summary"]["migrations"] == 86

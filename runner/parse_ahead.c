@@ -1,0 +1,143 @@
+/*
+ * parse_ahead.c — parsing migrations on worker threads, ahead of the analysis.
+ */
+#include "parse_ahead.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "loader.h"
+#include "log.h"
+
+typedef enum ParseState {
+	PARSE_PENDING, PARSE_RUNNING, PARSE_DONE
+} ParseState;
+
+typedef struct ParseSlot {
+	Migration *m;
+	ParseState state;
+	bool ok;
+	SqlError err;
+} ParseSlot;
+
+struct ParseAhead {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;   /* a slot was parsed, or the window moved, or stop */
+	ParseSlot *slots;
+	size_t count;
+	size_t next;              /* the next slot a worker takes */
+	size_t waited;            /* the slot the caller waits for (or analyses) now */
+	size_t ahead;
+	bool stopping;
+	pthread_t *threads;
+	int nthreads;
+};
+
+/* Takes the next slot inside the window; false when there is nothing more to parse. */
+static bool
+take_slot(ParseAhead *pa, size_t *i)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&pa->mu);
+	while (!pa->stopping && pa->next < pa->count && pa->next >= pa->waited + pa->ahead)
+		pthread_cond_wait(&pa->changed, &pa->mu);
+	if (!pa->stopping && pa->next < pa->count) {
+		*i = pa->next++;
+		pa->slots[*i].state = PARSE_RUNNING;
+		got = true;
+	}
+	pthread_mutex_unlock(&pa->mu);
+	return got;
+}
+
+/* A worker: parses slots in the order it takes them until none is left. */
+static void *
+worker_main(void *arg)
+{
+	ParseAhead *pa = arg;
+	size_t i;
+
+	while (take_slot(pa, &i)) {
+		ParseSlot *s = &pa->slots[i];
+		bool ok = loader_parse_unlogged(s->m, &s->err);
+
+		pthread_mutex_lock(&pa->mu);
+		s->ok = ok;
+		s->state = PARSE_DONE;
+		pthread_cond_broadcast(&pa->changed);
+		pthread_mutex_unlock(&pa->mu);
+	}
+	return NULL;
+}
+
+ParseAhead *
+parse_ahead_start(const MigrationList *l, int nthreads, size_t ahead)
+{
+	ParseAhead *pa = xcalloc(1, sizeof *pa);
+
+	pthread_mutex_init(&pa->mu, NULL);
+	pthread_cond_init(&pa->changed, NULL);
+	pa->count = l->count;
+	pa->ahead = ahead > 0 ? ahead : 1;
+	pa->slots = xcalloc(l->count ? l->count : 1, sizeof *pa->slots);
+	for (size_t i = 0; i < l->count; i++)
+		pa->slots[i].m = l->items[i];
+	pa->threads = xcalloc((size_t) nthreads, sizeof *pa->threads);
+	for (int t = 0; t < nthreads; t++) {
+		if (pthread_create(&pa->threads[t], NULL, worker_main, pa) != 0) {
+			log_debug("parse-ahead: started %d of %d threads", t, nthreads);
+			break;
+		}
+		pa->nthreads++;
+	}
+	if (pa->nthreads == 0) {
+		parse_ahead_stop(pa);
+		return NULL;
+	}
+	return pa;
+}
+
+bool
+parse_ahead_wait(ParseAhead *pa, size_t i, SqlError *err)
+{
+	ParseSlot *s = &pa->slots[i];
+	bool ok;
+
+	pthread_mutex_lock(&pa->mu);
+	pa->waited = i;
+	pthread_cond_broadcast(&pa->changed);       /* the window moved */
+	if (s->state == PARSE_PENDING && pa->next == i) {
+		pa->next++;                              /* no worker got to it: parse it here */
+		s->state = PARSE_RUNNING;
+		pthread_mutex_unlock(&pa->mu);
+		s->ok = loader_parse_unlogged(s->m, &s->err);
+		pthread_mutex_lock(&pa->mu);
+		s->state = PARSE_DONE;
+	}
+	while (s->state != PARSE_DONE)
+		pthread_cond_wait(&pa->changed, &pa->mu);
+	pthread_mutex_unlock(&pa->mu);
+	ok = s->ok;
+	*err = s->err;
+	s->err = (SqlError) {0};
+	return ok;
+}
+
+void
+parse_ahead_stop(ParseAhead *pa)
+{
+	pthread_mutex_lock(&pa->mu);
+	pa->stopping = true;
+	pthread_cond_broadcast(&pa->changed);
+	pthread_mutex_unlock(&pa->mu);
+	for (int t = 0; t < pa->nthreads; t++)
+		pthread_join(pa->threads[t], NULL);
+	for (size_t i = 0; i < pa->count; i++)
+		sqlparse_error_free(&pa->slots[i].err);
+	pthread_cond_destroy(&pa->changed);
+	pthread_mutex_destroy(&pa->mu);
+	free(pa->threads);
+	free(pa->slots);
+	free(pa);
+}
