@@ -536,8 +536,7 @@ refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 			analyze_lock_default_partition(st->ctx, st->a, st->table);
 	}
 	if (p) {
-		free(p->parent);
-		p->parent = xstrdup(st->table);
+		catalog_set_parent(st->ctx->catalog, p, st->table);
 		p->partition = true;
 		p->default_partition = is_default;
 	}
@@ -565,8 +564,7 @@ refine_detach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 	analyze_lock(st->ctx, st->a, part, *mode, false);
 	p = catalog_find(st->ctx->catalog, part);
 	if (p) {
-		free(p->parent);
-		p->parent = NULL;
+		catalog_set_parent(st->ctx->catalog, p, NULL);
 		p->partition = false;
 		p->default_partition = false;
 	}
@@ -646,8 +644,7 @@ refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode)
 	/* INHERIT adds the parent's constraints; NO INHERIT only reads the parent */
 	analyze_lock(st->ctx, st->a, parent, add ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_SHARE, false);
 	if (st->rel && parent) {
-		free(st->rel->parent);
-		st->rel->parent = add ? xstrdup(parent) : NULL;
+		catalog_set_parent(st->ctx->catalog, st->rel, add ? parent : NULL);
 		st->rel->partition = false;
 	}
 	free(parent);
@@ -667,7 +664,7 @@ refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode)
 		return;
 	seq = xasprintf("%.*s.%s_%s_seq", (int) (dot - st->table), st->table, dot + 1, col->name);
 	s = catalog_add(st->ctx->catalog, seq, CAT_SEQUENCE);
-	s->table = xstrdup(st->table);
+	catalog_set_table(st->ctx->catalog, s, st->table);
 	strlist_add_unique(&st->a->creates, seq);
 	free(col->sequence);
 	col->sequence = seq;
