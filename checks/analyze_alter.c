@@ -255,24 +255,25 @@ refine_drop_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 	bool cascade = behavior && strcmp(behavior, "DROP_CASCADE") == 0;
 	CatColumn *col = catalog_column_find(st->rel, column);
 	CatRelation *seq = col && col->sequence ? catalog_find(cat, col->sequence) : NULL;
+	CatForeignKey **fks;
 
 	(void) mode;
 	if (column == NULL)
 		return;
-	for (size_t i = 0; i < cat->nfks;) {
-		CatForeignKey *fk = cat->fks[i];
+	fks = catalog_fks_on(cat, &st->table, 1);
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : (st->rel ? &st->rel->pkey : NULL);
 		bool own = strcmp(fk->table, st->table) == 0 && strlist_contains(&fk->cols, column);
 		bool referenced = cascade && strcmp(fk->ref_table, st->table) == 0 && ref_cols &&
 			strlist_contains(ref_cols, column);
 
-		if (!own && !referenced) {
-			i++;
+		if (!own && !referenced)
 			continue;
-		}
 		analyze_lock(st->ctx, st->a, own ? fk->ref_table : fk->table, LOCK_ACCESS_EXCLUSIVE, false);
 		catalog_fk_forget(cat, fk);
 	}
+	free(fks);
 	for (size_t i = 0; cascade && i < cat->nrels; i++) {
 		CatRelation *o = cat->rels[i];
 
@@ -309,11 +310,14 @@ using_is_plain_column(const cJSON *expr, const char *column)
 static void
 rebuild_foreign_keys(AlterState *st, const char *column)
 {
-	Catalog *cat = st->ctx->catalog;
 	const StrList *pkey = st->rel ? &st->rel->pkey : NULL;
+	CatForeignKey **fks;
 
-	for (size_t i = 0; column && i < cat->nfks; i++) {
-		CatForeignKey *fk = cat->fks[i];
+	if (column == NULL)
+		return;
+	fks = catalog_fks_on(st->ctx->catalog, &st->table, 1);
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : pkey;
 
 		if (strcmp(fk->table, st->table) == 0 && strlist_contains(&fk->cols, column))
@@ -321,6 +325,7 @@ rebuild_foreign_keys(AlterState *st, const char *column)
 		else if (strcmp(fk->ref_table, st->table) == 0 && ref_cols && strlist_contains(ref_cols, column))
 			analyze_lock(st->ctx, st->a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
 	}
+	free(fks);
 }
 
 /*
@@ -440,18 +445,18 @@ drop_dependent_foreign_keys(AlterState *st, const CatRelation *idx)
 {
 	Catalog *cat = st->ctx->catalog;
 	const StrList *pkey = st->rel ? &st->rel->pkey : NULL;
+	CatForeignKey **fks = catalog_fks_on(cat, &st->table, 1);
 
-	for (size_t i = 0; i < cat->nfks;) {
-		CatForeignKey *fk = cat->fks[i];
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : pkey;
 
-		if (strcmp(fk->ref_table, st->table) != 0 || ref_cols == NULL || !index_columns_are(idx, ref_cols)) {
-			i++;
+		if (strcmp(fk->ref_table, st->table) != 0 || ref_cols == NULL || !index_columns_are(idx, ref_cols))
 			continue;
-		}
 		analyze_lock(st->ctx, st->a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
 		catalog_fk_forget(cat, fk);
 	}
+	free(fks);
 	if (pkey && index_columns_are(idx, pkey))
 		strlist_free(&st->rel->pkey);
 }
@@ -610,15 +615,13 @@ refine_set_access_method(AlterState *st, const cJSON *cmd, LockMode *mode)
 static void
 refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
-	Catalog *cat = st->ctx->catalog;
+	CatRelation **owned = catalog_dependents(st->ctx->catalog, st->table);
 
 	(void) cmd;
-	for (size_t i = 0; i < cat->nrels; i++) {
-		CatRelation *r = cat->rels[i];
-
-		if (r->kind == CAT_SEQUENCE && r->table && strcmp(r->table, st->table) == 0)
-			analyze_lock(st->ctx, st->a, r->name, *mode, false);
-	}
+	for (CatRelation **r = owned; *r; r++)
+		if ((*r)->kind == CAT_SEQUENCE && (*r)->table && strcmp((*r)->table, st->table) == 0)
+			analyze_lock(st->ctx, st->a, (*r)->name, *mode, false);
+	free(owned);
 }
 
 /* CLUSTER ON: a later bare CLUSTER rewrites this table. */
@@ -691,14 +694,18 @@ alter_kind(const char *objtype)
 static void
 add_storage(AnalyzeContext *ctx, StrList *list, const char *rel, bool recurse)
 {
-	Catalog *cat = ctx->catalog;
-	CatRelation *r = catalog_find(cat, rel);
+	CatRelation *r = catalog_find(ctx->catalog, rel);
+	CatRelation **children;
 
 	if (r == NULL || r->kind != CAT_PARTITIONED)
 		strlist_add_unique(list, rel);
-	for (size_t i = 0; recurse && i < cat->nrels; i++)
-		if (cat->rels[i]->parent && strcmp(cat->rels[i]->parent, rel) == 0 && cat->rels[i]->kind != CAT_INDEX)
-			add_storage(ctx, list, cat->rels[i]->name, true);
+	if (!recurse)
+		return;
+	children = catalog_dependents(ctx->catalog, rel);
+	for (CatRelation **child = children; *child; child++)
+		if ((*child)->parent && strcmp((*child)->parent, rel) == 0 && (*child)->kind != CAT_INDEX)
+			add_storage(ctx, list, (*child)->name, true);
+	free(children);
 }
 
 /* Takes the strongest lock of the sub-commands; rewrites and scans reach children when they recurse. */

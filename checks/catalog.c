@@ -433,6 +433,18 @@ catalog_add(Catalog *cat, const char *name, CatKind kind)
 	return rel;
 }
 
+/* The relations whose table or parent is name, oldest first, NULL-terminated (free it). */
+CatRelation **
+catalog_dependents(const Catalog *cat, const char *name)
+{
+	const CatRefs *l = refs_of(cat, name, REF_DEPS);
+	CatRelation **rels = xcalloc(l->count + 1, sizeof(CatRelation *));
+
+	for (size_t i = 0; i < l->count; i++)
+		rels[i] = l->items[i].obj;
+	return rels;
+}
+
 /* Sets the table of an index or sequence, keeping the record of what refers to it. */
 void
 catalog_set_table(Catalog *cat, CatRelation *rel, const char *table)
@@ -703,6 +715,41 @@ catalog_fk_drop(Catalog *cat, const char *table, const char *name)
 	if (fk)
 		catalog_fk_forget(cat, fk);
 	return fk != NULL;
+}
+
+/* qsort order of references: by creation. */
+static int
+ref_cmp(const void *a, const void *b)
+{
+	size_t x = ((const CatRef *) a)->seq, y = ((const CatRef *) b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The foreign keys from or to any of tables, each once, oldest first, NULL-terminated (free it). */
+CatForeignKey **
+catalog_fks_on(const Catalog *cat, const char *const *tables, size_t count)
+{
+	CatRef *all = NULL;
+	size_t n = 0, cap = 0, kept = 0;
+	CatForeignKey **fks;
+
+	for (size_t t = 0; t < count; t++) {
+		const CatRefs *l = refs_of(cat, tables[t], REF_FKS);
+
+		for (size_t i = 0; i < l->count; i++) {
+			array_reserve((void **) &all, &cap, n, sizeof(CatRef));
+			all[n++] = l->items[i];
+		}
+	}
+	if (count > 1 && n > 1)
+		qsort(all, n, sizeof(CatRef), ref_cmp);
+	fks = xcalloc(n + 1, sizeof(CatForeignKey *));
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || all[i].seq != all[i - 1].seq)
+			fks[kept++] = all[i].obj;
+	free(all);
+	return fks;
 }
 
 /* Removes fk from the foreign keys, keeping the order of the others. */

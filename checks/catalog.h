@@ -133,6 +133,13 @@ void catalog_set_table(Catalog *cat, CatRelation *rel, const char *table);
 void catalog_set_parent(Catalog *cat, CatRelation *rel, const char *parent);
 
 /*
+ * The relations whose table or parent is name (its indexes, sequences,
+ * partitions, children), in the catalog's order: a NULL-terminated copy
+ * the caller frees, so the catalog may change while walking it.
+ */
+CatRelation **catalog_dependents(const Catalog *cat, const char *name);
+
+/*
  * Removes a relation with what hangs off it: its indexes, partitions, owned
  * sequences and foreign keys in either direction.
  */
@@ -156,6 +163,11 @@ CatForeignKey *catalog_fk_add(Catalog *cat, const char *name, const char *table,
 							  const char *ref_table, char upd_action, char del_action);
 /* Removes the foreign key called name on table; false when unknown. */
 bool catalog_fk_drop(Catalog *cat, const char *table, const char *name);
+/*
+ * The foreign keys from or to any of the count tables, each once, in the
+ * catalog's order: a NULL-terminated copy the caller frees.
+ */
+CatForeignKey **catalog_fks_on(const Catalog *cat, const char *const *tables, size_t count);
 /* Removes the foreign key fk (one of cat->fks, named or not) and frees it. */
 void catalog_fk_forget(Catalog *cat, CatForeignKey *fk);
 
