@@ -141,7 +141,7 @@ analyze_schema_of(const char *qualified)
 void
 analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, bool recurse)
 {
-	Catalog *cat = ctx->catalog;
+	CatRelation **children;
 
 	/* no other session sees a temporary table: its lock blocks no one */
 	if (rel == NULL || mode == LOCK_NONE || analyze_is_temp(rel))
@@ -149,12 +149,11 @@ analyze_lock(AnalyzeContext *ctx, Analysis *a, const char *rel, LockMode mode, b
 	analysis_add_lock(a, rel, mode);
 	if (!recurse)
 		return;
-	for (size_t i = 0; i < cat->nrels; i++) {
-		CatRelation *child = cat->rels[i];
-
-		if (child->parent && strcmp(child->parent, rel) == 0 && child->kind != CAT_INDEX)
-			analyze_lock(ctx, a, child->name, mode, true);
-	}
+	children = catalog_dependents(ctx->catalog, rel);
+	for (CatRelation **child = children; *child; child++)
+		if ((*child)->parent && strcmp((*child)->parent, rel) == 0 && (*child)->kind != CAT_INDEX)
+			analyze_lock(ctx, a, (*child)->name, mode, true);
+	free(children);
 }
 
 /* Locks a RangeVar's relation, and its children unless the statement says ONLY. */
@@ -171,16 +170,18 @@ analyze_lock_rangevar(AnalyzeContext *ctx, Analysis *a, const cJSON *rv, LockMod
 void
 analyze_lock_default_partition(AnalyzeContext *ctx, Analysis *a, const char *parent)
 {
-	Catalog *cat = ctx->catalog;
+	CatRelation **partitions;
 
-	for (size_t i = 0; parent && i < cat->nrels; i++) {
-		CatRelation *r = cat->rels[i];
-
-		if (r->default_partition && r->parent && strcmp(r->parent, parent) == 0) {
-			analyze_lock(ctx, a, r->name, LOCK_ACCESS_EXCLUSIVE, true);
-			strlist_add_unique(&a->scans, r->name);
+	if (parent == NULL)
+		return;
+	partitions = catalog_dependents(ctx->catalog, parent);
+	for (CatRelation **r = partitions; *r; r++) {
+		if ((*r)->default_partition && (*r)->parent && strcmp((*r)->parent, parent) == 0) {
+			analyze_lock(ctx, a, (*r)->name, LOCK_ACCESS_EXCLUSIVE, true);
+			strlist_add_unique(&a->scans, (*r)->name);
 		}
 	}
+	free(partitions);
 }
 
 /* Replaces the statement's kind with a more precise one. */

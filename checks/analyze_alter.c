@@ -255,24 +255,25 @@ refine_drop_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 	bool cascade = behavior && strcmp(behavior, "DROP_CASCADE") == 0;
 	CatColumn *col = catalog_column_find(st->rel, column);
 	CatRelation *seq = col && col->sequence ? catalog_find(cat, col->sequence) : NULL;
+	CatForeignKey **fks;
 
 	(void) mode;
 	if (column == NULL)
 		return;
-	for (size_t i = 0; i < cat->nfks;) {
-		CatForeignKey *fk = cat->fks[i];
+	fks = catalog_fks_on(cat, &st->table, 1);
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : (st->rel ? &st->rel->pkey : NULL);
 		bool own = strcmp(fk->table, st->table) == 0 && strlist_contains(&fk->cols, column);
 		bool referenced = cascade && strcmp(fk->ref_table, st->table) == 0 && ref_cols &&
 			strlist_contains(ref_cols, column);
 
-		if (!own && !referenced) {
-			i++;
+		if (!own && !referenced)
 			continue;
-		}
 		analyze_lock(st->ctx, st->a, own ? fk->ref_table : fk->table, LOCK_ACCESS_EXCLUSIVE, false);
 		catalog_fk_forget(cat, fk);
 	}
+	free(fks);
 	for (size_t i = 0; cascade && i < cat->nrels; i++) {
 		CatRelation *o = cat->rels[i];
 
@@ -309,11 +310,14 @@ using_is_plain_column(const cJSON *expr, const char *column)
 static void
 rebuild_foreign_keys(AlterState *st, const char *column)
 {
-	Catalog *cat = st->ctx->catalog;
 	const StrList *pkey = st->rel ? &st->rel->pkey : NULL;
+	CatForeignKey **fks;
 
-	for (size_t i = 0; column && i < cat->nfks; i++) {
-		CatForeignKey *fk = cat->fks[i];
+	if (column == NULL)
+		return;
+	fks = catalog_fks_on(st->ctx->catalog, &st->table, 1);
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : pkey;
 
 		if (strcmp(fk->table, st->table) == 0 && strlist_contains(&fk->cols, column))
@@ -321,6 +325,7 @@ rebuild_foreign_keys(AlterState *st, const char *column)
 		else if (strcmp(fk->ref_table, st->table) == 0 && ref_cols && strlist_contains(ref_cols, column))
 			analyze_lock(st->ctx, st->a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
 	}
+	free(fks);
 }
 
 /*
@@ -440,18 +445,18 @@ drop_dependent_foreign_keys(AlterState *st, const CatRelation *idx)
 {
 	Catalog *cat = st->ctx->catalog;
 	const StrList *pkey = st->rel ? &st->rel->pkey : NULL;
+	CatForeignKey **fks = catalog_fks_on(cat, &st->table, 1);
 
-	for (size_t i = 0; i < cat->nfks;) {
-		CatForeignKey *fk = cat->fks[i];
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		const StrList *ref_cols = fk->ref_cols.count ? &fk->ref_cols : pkey;
 
-		if (strcmp(fk->ref_table, st->table) != 0 || ref_cols == NULL || !index_columns_are(idx, ref_cols)) {
-			i++;
+		if (strcmp(fk->ref_table, st->table) != 0 || ref_cols == NULL || !index_columns_are(idx, ref_cols))
 			continue;
-		}
 		analyze_lock(st->ctx, st->a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
 		catalog_fk_forget(cat, fk);
 	}
+	free(fks);
 	if (pkey && index_columns_are(idx, pkey))
 		strlist_free(&st->rel->pkey);
 }
@@ -536,8 +541,7 @@ refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 			analyze_lock_default_partition(st->ctx, st->a, st->table);
 	}
 	if (p) {
-		free(p->parent);
-		p->parent = xstrdup(st->table);
+		catalog_set_parent(st->ctx->catalog, p, st->table);
 		p->partition = true;
 		p->default_partition = is_default;
 	}
@@ -565,8 +569,7 @@ refine_detach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 	analyze_lock(st->ctx, st->a, part, *mode, false);
 	p = catalog_find(st->ctx->catalog, part);
 	if (p) {
-		free(p->parent);
-		p->parent = NULL;
+		catalog_set_parent(st->ctx->catalog, p, NULL);
 		p->partition = false;
 		p->default_partition = false;
 	}
@@ -612,15 +615,13 @@ refine_set_access_method(AlterState *st, const cJSON *cmd, LockMode *mode)
 static void
 refine_change_owner(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
-	Catalog *cat = st->ctx->catalog;
+	CatRelation **owned = catalog_dependents(st->ctx->catalog, st->table);
 
 	(void) cmd;
-	for (size_t i = 0; i < cat->nrels; i++) {
-		CatRelation *r = cat->rels[i];
-
-		if (r->kind == CAT_SEQUENCE && r->table && strcmp(r->table, st->table) == 0)
-			analyze_lock(st->ctx, st->a, r->name, *mode, false);
-	}
+	for (CatRelation **r = owned; *r; r++)
+		if ((*r)->kind == CAT_SEQUENCE && (*r)->table && strcmp((*r)->table, st->table) == 0)
+			analyze_lock(st->ctx, st->a, (*r)->name, *mode, false);
+	free(owned);
 }
 
 /* CLUSTER ON: a later bare CLUSTER rewrites this table. */
@@ -646,8 +647,7 @@ refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode)
 	/* INHERIT adds the parent's constraints; NO INHERIT only reads the parent */
 	analyze_lock(st->ctx, st->a, parent, add ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_SHARE, false);
 	if (st->rel && parent) {
-		free(st->rel->parent);
-		st->rel->parent = add ? xstrdup(parent) : NULL;
+		catalog_set_parent(st->ctx->catalog, st->rel, add ? parent : NULL);
 		st->rel->partition = false;
 	}
 	free(parent);
@@ -667,7 +667,7 @@ refine_add_identity(AlterState *st, const cJSON *cmd, LockMode *mode)
 		return;
 	seq = xasprintf("%.*s.%s_%s_seq", (int) (dot - st->table), st->table, dot + 1, col->name);
 	s = catalog_add(st->ctx->catalog, seq, CAT_SEQUENCE);
-	s->table = xstrdup(st->table);
+	catalog_set_table(st->ctx->catalog, s, st->table);
 	strlist_add_unique(&st->a->creates, seq);
 	free(col->sequence);
 	col->sequence = seq;
@@ -694,14 +694,18 @@ alter_kind(const char *objtype)
 static void
 add_storage(AnalyzeContext *ctx, StrList *list, const char *rel, bool recurse)
 {
-	Catalog *cat = ctx->catalog;
-	CatRelation *r = catalog_find(cat, rel);
+	CatRelation *r = catalog_find(ctx->catalog, rel);
+	CatRelation **children;
 
 	if (r == NULL || r->kind != CAT_PARTITIONED)
 		strlist_add_unique(list, rel);
-	for (size_t i = 0; recurse && i < cat->nrels; i++)
-		if (cat->rels[i]->parent && strcmp(cat->rels[i]->parent, rel) == 0 && cat->rels[i]->kind != CAT_INDEX)
-			add_storage(ctx, list, cat->rels[i]->name, true);
+	if (!recurse)
+		return;
+	children = catalog_dependents(ctx->catalog, rel);
+	for (CatRelation **child = children; *child; child++)
+		if ((*child)->parent && strcmp((*child)->parent, rel) == 0 && (*child)->kind != CAT_INDEX)
+			add_storage(ctx, list, (*child)->name, true);
+	free(children);
 }
 
 /* Takes the strongest lock of the sub-commands; rewrites and scans reach children when they recurse. */

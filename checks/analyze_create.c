@@ -119,7 +119,7 @@ constraint_index(AnalyzeContext *ctx, const char *table, const cJSON *con, const
 		strbuf_appendf(&sb, "_%s", suffix);
 	}
 	idx = catalog_add(ctx->catalog, sb.data, CAT_INDEX);
-	idx->table = xstrdup(table);
+	catalog_set_table(ctx->catalog, idx, table);
 	/* its key columns: foreign keys referencing them depend on the index */
 	if (column)
 		catalog_column_add(idx, column, &no_type);
@@ -208,7 +208,7 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 		char *seq = owned_sequence_name(rel->name, colname);
 		CatRelation *s = catalog_add(ctx->catalog, seq, CAT_SEQUENCE);
 
-		s->table = xstrdup(rel->name);
+		catalog_set_table(ctx->catalog, s, rel->name);
 		strlist_add_unique(&a->creates, seq);
 		col = catalog_column_find(rel, colname);
 		free(col->sequence);
@@ -289,8 +289,7 @@ analyze_create_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		analyze_lock(ctx, a, parent, is_partition ? LOCK_PARTITION_PARENT : LOCK_INHERIT_PARENT, false);
 		if (is_partition && !is_default)
 			analyze_lock_default_partition(ctx, a, parent);
-		free(rel->parent);
-		rel->parent = xstrdup(parent);
+		catalog_set_parent(ctx->catalog, rel, parent);
 		rel->partition = is_partition;
 		rel->default_partition = is_default;
 		for (size_t i = 0; p && i < p->ncols; i++)
@@ -401,7 +400,7 @@ analyze_create_index(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		if (!(pgnode_bool(body, "if_not_exists") && catalog_find(ctx->catalog, index))) {
 			CatRelation *idx = catalog_add(ctx->catalog, index, CAT_INDEX);
 
-			idx->table = xstrdup(table);
+			catalog_set_table(ctx->catalog, idx, table);
 			strlist_add(&a->creates, index);
 		}
 		free(schema);
@@ -429,8 +428,7 @@ sequence_owned_by(AnalyzeContext *ctx, CatRelation *seq, const cJSON *options, A
 		if (table) {
 			/* the owning table is opened to check the column exists */
 			analyze_lock(ctx, a, table, LOCK_ACCESS_SHARE, false);
-			free(seq->table);
-			seq->table = xstrdup(table);
+			catalog_set_table(ctx->catalog, seq, table);
 		}
 		free(table);
 	}

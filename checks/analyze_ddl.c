@@ -80,6 +80,51 @@ object_names(const cJSON *object, cJSON **owned)
 	return NULL;
 }
 
+/* True when o is a sequence owned by table. */
+static bool
+is_owned_sequence(const CatRelation *o, const char *table)
+{
+	return o->kind == CAT_SEQUENCE && o->table && strcmp(o->table, table) == 0;
+}
+
+/* ACCESS EXCLUSIVE on the sequences table owns, in the catalog's order. */
+static void
+lock_owned_sequences(AnalyzeContext *ctx, Analysis *a, const char *table)
+{
+	CatRelation **owned = catalog_dependents(ctx->catalog, table);
+
+	for (CatRelation **o = owned; *o; o++)
+		if (is_owned_sequence(*o, table))
+			analyze_lock(ctx, a, (*o)->name, LOCK_ACCESS_EXCLUSIVE, false);
+	free(owned);
+}
+
+/*
+ * DROP ... CASCADE of rel: every relation in order, for the defaults that
+ * draw on rel (a sequence), its owned sequences and the views that read it
+ * (neither defaults nor reads are filed by name).
+ */
+static void
+drop_cascade_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, int depth)
+{
+	Catalog *cat = ctx->catalog;
+
+	for (size_t i = 0; i < cat->nrels; i++) {
+		CatRelation *o = cat->rels[i];
+
+		for (size_t c = 0; c < o->ncols; c++) {
+			/* DROP SEQUENCE ... CASCADE drops the defaults that call it */
+			if (o->cols[c].sequence && strcmp(o->cols[c].sequence, rel) == 0 && strcmp(o->name, rel) != 0)
+				analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
+		}
+		if (is_owned_sequence(o, rel))
+			analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
+		else if ((o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) &&
+				 strlist_contains(&o->reads, rel) && strcmp(o->name, rel) != 0)
+			analyze_drop_relation_locks(ctx, a, o->name, true, depth + 1);
+	}
+}
+
 /*
  * What dropping relation rel locks: itself and its partitions, a partition's
  * parent, both sides of its foreign keys (their RI triggers are dropped),
@@ -90,34 +135,25 @@ analyze_drop_relation_locks(AnalyzeContext *ctx, Analysis *a, const char *rel, b
 {
 	Catalog *cat = ctx->catalog;
 	CatRelation *r = catalog_find(cat, rel);
+	CatForeignKey **fks;
 
 	if (depth > 16)
 		return;
 	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, true);
 	if (r && r->parent && r->partition)
 		analyze_lock(ctx, a, r->parent, LOCK_ACCESS_EXCLUSIVE, false);
-	for (size_t i = 0; i < cat->nfks; i++) {
-		CatForeignKey *fk = cat->fks[i];
-
-		if (strcmp(fk->table, rel) == 0)
-			analyze_lock(ctx, a, fk->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
-		else if (strcmp(fk->ref_table, rel) == 0 && cascade)
-			analyze_lock(ctx, a, fk->table, LOCK_ACCESS_EXCLUSIVE, false);
+	fks = catalog_fks_on(cat, &rel, 1);
+	for (CatForeignKey **fk = fks; *fk; fk++) {
+		if (strcmp((*fk)->table, rel) == 0)
+			analyze_lock(ctx, a, (*fk)->ref_table, LOCK_ACCESS_EXCLUSIVE, false);
+		else if (strcmp((*fk)->ref_table, rel) == 0 && cascade)
+			analyze_lock(ctx, a, (*fk)->table, LOCK_ACCESS_EXCLUSIVE, false);
 	}
-	for (size_t i = 0; i < cat->nrels; i++) {
-		CatRelation *o = cat->rels[i];
-
-		for (size_t c = 0; cascade && c < o->ncols; c++) {
-			/* DROP SEQUENCE ... CASCADE drops the defaults that call it */
-			if (o->cols[c].sequence && strcmp(o->cols[c].sequence, rel) == 0 && strcmp(o->name, rel) != 0)
-				analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
-		}
-		if (o->kind == CAT_SEQUENCE && o->table && strcmp(o->table, rel) == 0)
-			analyze_lock(ctx, a, o->name, LOCK_ACCESS_EXCLUSIVE, false);
-		else if (cascade && (o->kind == CAT_VIEW || o->kind == CAT_MATVIEW) &&
-				 strlist_contains(&o->reads, rel) && strcmp(o->name, rel) != 0)
-			analyze_drop_relation_locks(ctx, a, o->name, cascade, depth + 1);
-	}
+	free(fks);
+	if (cascade)
+		drop_cascade_locks(ctx, a, rel, depth);
+	else
+		lock_owned_sequences(ctx, a, rel);
 }
 
 /*
@@ -386,24 +422,17 @@ analyze_set_schema(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
-/* TRUNCATE, with CASCADE following foreign keys that reference each table. */
-static void
-truncate_table(AnalyzeContext *ctx, Analysis *a, const char *rel, bool recurse, bool cascade,
-			   bool restart, int depth)
-{
-	Catalog *cat = ctx->catalog;
+static void truncate_table(AnalyzeContext *ctx, Analysis *a, const char *rel, bool recurse, bool cascade,
+						   bool restart, int depth);
 
-	if (depth > 16)
-		return;
-	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, recurse);
-	if (restart) {
-		for (size_t i = 0; i < cat->nrels; i++)
-			if (cat->rels[i]->kind == CAT_SEQUENCE && cat->rels[i]->table &&
-				strcmp(cat->rels[i]->table, rel) == 0)
-				analyze_lock(ctx, a, cat->rels[i]->name, LOCK_ACCESS_EXCLUSIVE, false);
-	}
-	for (size_t i = 0; cascade && i < cat->nfks; i++) {
-		CatForeignKey *fk = cat->fks[i];
+/* TRUNCATE ... CASCADE of rel: the tables whose foreign keys reference it, unless already truncated. */
+static void
+truncate_referencing(AnalyzeContext *ctx, Analysis *a, const char *rel, bool restart, int depth)
+{
+	CatForeignKey **fks = catalog_fks_on(ctx->catalog, &rel, 1);
+
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		LockMode held = LOCK_NONE;
 
 		if (strcmp(fk->ref_table, rel) != 0 || strcmp(fk->table, rel) == 0)
@@ -412,8 +441,23 @@ truncate_table(AnalyzeContext *ctx, Analysis *a, const char *rel, bool recurse, 
 			if (strcmp(a->locks[j].relation, fk->table) == 0)
 				held = a->locks[j].mode;
 		if (held != LOCK_ACCESS_EXCLUSIVE)
-			truncate_table(ctx, a, fk->table, true, cascade, restart, depth + 1);
+			truncate_table(ctx, a, fk->table, true, true, restart, depth + 1);
 	}
+	free(fks);
+}
+
+/* TRUNCATE, with CASCADE following foreign keys that reference each table. */
+static void
+truncate_table(AnalyzeContext *ctx, Analysis *a, const char *rel, bool recurse, bool cascade,
+			   bool restart, int depth)
+{
+	if (depth > 16)
+		return;
+	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, recurse);
+	if (restart)
+		lock_owned_sequences(ctx, a, rel);
+	if (cascade)
+		truncate_referencing(ctx, a, rel, restart, depth);
 }
 
 /* TRUNCATE: ACCESS EXCLUSIVE on each table, its partitions and, with CASCADE, referencing tables. */
@@ -492,14 +536,15 @@ lock_all_tables(AnalyzeContext *ctx, Analysis *a, LockMode mode, const char *sch
 static void
 add_with_partitions(AnalyzeContext *ctx, StrList *list, const char *rel)
 {
-	Catalog *cat = ctx->catalog;
-	CatRelation *r = catalog_find(cat, rel);
+	CatRelation *r = catalog_find(ctx->catalog, rel);
+	CatRelation **children = catalog_dependents(ctx->catalog, rel);
 
 	if (r == NULL || r->kind != CAT_PARTITIONED)
 		strlist_add_unique(list, rel);
-	for (size_t i = 0; i < cat->nrels; i++)
-		if (cat->rels[i]->parent && strcmp(cat->rels[i]->parent, rel) == 0)
-			add_with_partitions(ctx, list, cat->rels[i]->name);
+	for (CatRelation **child = children; *child; child++)
+		if ((*child)->parent && strcmp((*child)->parent, rel) == 0)
+			add_with_partitions(ctx, list, (*child)->name);
+	free(children);
 }
 
 /* VACUUM [FULL] and ANALYZE. */

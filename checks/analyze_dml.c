@@ -274,6 +274,37 @@ table_is_or_inherits(AnalyzeContext *ctx, const char *table, const char *fk_tabl
 	return false;
 }
 
+/*
+ * Fills chain with table, its parent, the parent's parent...: the tables
+ * table_is_or_inherits compares with (MAX_DEPTH at most); returns how many.
+ */
+static size_t
+ancestry(AnalyzeContext *ctx, const char *table, const char *chain[MAX_DEPTH])
+{
+	size_t n = 0;
+
+	for (int depth = 0; table && depth < MAX_DEPTH; depth++) {
+		CatRelation *r = catalog_find(ctx->catalog, table);
+
+		chain[n++] = table;
+		table = r ? r->parent : NULL;
+	}
+	return n;
+}
+
+/*
+ * The foreign keys from or to table or its ancestors, in the catalog's
+ * order: all that table_is_or_inherits can match (NULL-terminated; free it).
+ */
+static CatForeignKey **
+ancestry_foreign_keys(AnalyzeContext *ctx, const char *table)
+{
+	const char *chain[MAX_DEPTH];
+	size_t n = ancestry(ctx, table, chain);
+
+	return catalog_fks_on(ctx->catalog, chain, n);
+}
+
 /* True when the two column lists share a name; an empty cols list means "any". */
 static bool
 columns_overlap(const StrList *cols, const StrList *changed)
@@ -293,14 +324,12 @@ columns_overlap(const StrList *cols, const StrList *changed)
 static void
 foreign_key_checks(QueryWalk *qw, const char *table, const StrList *changed)
 {
-	Catalog *cat = qw->ctx->catalog;
+	CatForeignKey **fks = ancestry_foreign_keys(qw->ctx, table);
 
-	for (size_t i = 0; i < cat->nfks; i++) {
-		CatForeignKey *fk = cat->fks[i];
-
-		if (table_is_or_inherits(qw->ctx, table, fk->table) && columns_overlap(&fk->cols, changed))
-			analyze_lock(qw->ctx, qw->a, fk->ref_table, LOCK_FK_CHECK, false);
-	}
+	for (CatForeignKey **fk = fks; *fk; fk++)
+		if (table_is_or_inherits(qw->ctx, table, (*fk)->table) && columns_overlap(&(*fk)->cols, changed))
+			analyze_lock(qw->ctx, qw->a, (*fk)->ref_table, LOCK_FK_CHECK, false);
+	free(fks);
 }
 
 /*
@@ -311,13 +340,14 @@ foreign_key_checks(QueryWalk *qw, const char *table, const StrList *changed)
 static void
 foreign_key_actions(QueryWalk *qw, const char *table, const StrList *changed, bool delete, int depth)
 {
-	Catalog *cat = qw->ctx->catalog;
-	CatRelation *r = catalog_find(cat, table);
+	CatRelation *r = catalog_find(qw->ctx->catalog, table);
+	CatForeignKey **fks;
 
 	if (depth > MAX_DEPTH)
 		return;
-	for (size_t i = 0; i < cat->nfks; i++) {
-		CatForeignKey *fk = cat->fks[i];
+	fks = ancestry_foreign_keys(qw->ctx, table);
+	for (CatForeignKey **each = fks; *each; each++) {
+		CatForeignKey *fk = *each;
 		char action = delete ? fk->del_action : fk->upd_action;
 		const StrList *keys = fk->ref_cols.count ? &fk->ref_cols : (r ? &r->pkey : NULL);
 
@@ -333,6 +363,7 @@ foreign_key_actions(QueryWalk *qw, const char *table, const StrList *changed, bo
 		if (action == 'c' && strcmp(fk->table, table) != 0)
 			foreign_key_actions(qw, fk->table, delete ? NULL : &fk->cols, delete, depth + 1);
 	}
+	free(fks);
 }
 
 /* The names of a ResTarget list (INSERT columns, UPDATE SET targets). */

@@ -39,12 +39,13 @@ typedef struct CatColumn {
 
 typedef struct CatRelation {
 	char *name;
+	size_t seq;          /* creation number: the catalog keeps relations in this order */
 	CatKind kind;
 	CatColumn *cols;
 	size_t ncols;
 	size_t cols_cap;
-	char *table;         /* index: its table; sequence: the table owning it */
-	char *parent;        /* partition or inheritance child: its parent */
+	char *table;         /* index: its table; sequence: the table owning it (catalog_set_table) */
+	char *parent;        /* partition or inheritance child: its parent (catalog_set_parent) */
 	bool partition;      /* parent is a partitioned table (not plain inheritance) */
 	bool default_partition; /* the parent's DEFAULT partition */
 	bool clustered;      /* CLUSTER ... USING / CLUSTER ON chose an index */
@@ -58,6 +59,7 @@ typedef struct CatRelation {
 /* A foreign key from table(cols) to ref_table(ref_cols). */
 typedef struct CatForeignKey {
 	char *name;          /* may be NULL when unnamed */
+	size_t seq;          /* creation number: the order of the catalog's foreign keys */
 	char *table;
 	char *ref_table;
 	StrList cols;
@@ -69,6 +71,7 @@ typedef struct CatForeignKey {
 
 /* A named CHECK constraint of the form "col IS NOT NULL". */
 typedef struct CatNotNullCheck {
+	size_t seq;          /* creation number: the order of the catalog's checks */
 	char *table;
 	char *name;
 	char *column;
@@ -78,6 +81,7 @@ typedef struct CatNotNullCheck {
 /* A trigger: the table it is on and the function it runs. */
 typedef struct CatTrigger {
 	char *name;
+	size_t seq;          /* creation number: the order of the catalog's triggers */
 	char *table;
 	char *function;      /* last part of the function's name */
 } CatTrigger;
@@ -108,6 +112,11 @@ typedef struct Catalog {
 	CatTrigger **triggers;
 	size_t ntriggers;
 	size_t triggers_cap;
+	/* what refers to each name, so DROP and RENAME need not scan everything */
+	struct CatName **names;     /* open addressing; entries stay once made */
+	size_t names_cap;           /* a power of two, at least twice nnames */
+	size_t nnames;
+	size_t next_seq;            /* creation number of the next relation, key, check or trigger */
 } Catalog;
 
 Catalog *catalog_new(void);
@@ -118,6 +127,17 @@ CatRelation *catalog_find(const Catalog *cat, const char *name);
 
 /* Adds (or replaces) a relation; the catalog owns it. */
 CatRelation *catalog_add(Catalog *cat, const char *name, CatKind kind);
+
+/* Sets rel's table / parent (a copy; NULL clears it): always through these. */
+void catalog_set_table(Catalog *cat, CatRelation *rel, const char *table);
+void catalog_set_parent(Catalog *cat, CatRelation *rel, const char *parent);
+
+/*
+ * The relations whose table or parent is name (its indexes, sequences,
+ * partitions, children), in the catalog's order: a NULL-terminated copy
+ * the caller frees, so the catalog may change while walking it.
+ */
+CatRelation **catalog_dependents(const Catalog *cat, const char *name);
 
 /*
  * Removes a relation with what hangs off it: its indexes, partitions, owned
@@ -143,6 +163,11 @@ CatForeignKey *catalog_fk_add(Catalog *cat, const char *name, const char *table,
 							  const char *ref_table, char upd_action, char del_action);
 /* Removes the foreign key called name on table; false when unknown. */
 bool catalog_fk_drop(Catalog *cat, const char *table, const char *name);
+/*
+ * The foreign keys from or to any of the count tables, each once, in the
+ * catalog's order: a NULL-terminated copy the caller frees.
+ */
+CatForeignKey **catalog_fks_on(const Catalog *cat, const char *const *tables, size_t count);
 /* Removes the foreign key fk (one of cat->fks, named or not) and frees it. */
 void catalog_fk_forget(Catalog *cat, CatForeignKey *fk);
 
