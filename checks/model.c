@@ -139,7 +139,7 @@ migration_release_tree(Migration *m)
 {
 	for (size_t i = 0; i < m->nstmts; i++)
 		m->stmts[i].tree = NULL;
-	cJSON_Delete(m->parse_tree);
+	jsondoc_free(m->parse_tree);
 	m->parse_tree = NULL;
 	if (m->tokens)
 		pg_query__scan_result__free_unpacked(m->tokens, NULL);

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsondoc.h"
 #include "lockmode.h"
 #include "util.h"
 
@@ -109,7 +110,7 @@ typedef struct Migration {
 	size_t text_len;
 	char checksum[41];   /* git blob id of the file, hex */
 	char *up_text;       /* the SQL still to parse (text with all but the up section blanked), NULL once parsed */
-	cJSON *parse_tree;   /* libpg_query's JSON parse tree of the up section; NULL once released */
+	JsonDoc *parse_tree; /* libpg_query's JSON parse tree of the up section; NULL once released */
 	struct PgQuery__ScanResult *tokens; /* its scanner tokens (offsets in text); NULL once released */
 	Statement *stmts;
 	size_t nstmts;

@@ -407,12 +407,12 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 		error_set(err, sql, off, res.error->message);
 		goto done;
 	}
-	m->parse_tree = cJSON_Parse(res.parse_tree);
+	m->parse_tree = jsondoc_parse(res.parse_tree);
 	if (m->parse_tree == NULL) {
 		error_set(err, sql, 0, "could not read the parser's output");
 		goto done;
 	}
-	stmts = cJSON_GetObjectItemCaseSensitive(m->parse_tree, "stmts");
+	stmts = cJSON_GetObjectItemCaseSensitive(jsondoc_root(m->parse_tree), "stmts");
 	cursor_init(&cur, sql);
 	cJSON_ArrayForEach(item, stmts) {
 		size_t start = (size_t) json_int(item, "stmt_location", 0);

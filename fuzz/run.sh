@@ -29,7 +29,7 @@ for bin in "$build"/fuzzers/fuzz_*; do
   dict=()
   case $t in
     fuzz_duration) dict=(-dict=fuzz/duration.dict) ;;
-    fuzz_config) dict=(-dict=fuzz/config.dict) ;;
+    fuzz_config|fuzz_jsondoc) dict=(-dict=fuzz/config.dict) ;;
     fuzz_sqlparse|fuzz_loader_*) dict=(-dict=fuzz/sql.dict) ;;
   esac
   stamp="$build/logs/$t.start"

@@ -31,6 +31,20 @@ CONFIGS = [
 ]
 
 
+# jsondoc: escapes, surrogate pairs, numbers at int limits, nesting; and
+# libpg_query's own shape of output (what jsondoc parses in production).
+JSON_VALUES = [
+    b'"a\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00"',
+    b'[2147483647, 2147483648, -2147483649, 1.5e300, -0.0, 1e-5]',
+    b'[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]',
+    b'{"version":150001,"stmts":[{"stmt":{"AlterTableStmt":{"relation":{"relname":"t",'
+    b'"inh":true,"relpersistence":"p","location":12},"cmds":[{"AlterTableCmd":{"subtype":'
+    b'"AT_AddColumn","def":{"ColumnDef":{"colname":"c","is_local":true,"location":31}},'
+    b'"behavior":"DROP_RESTRICT"}}],"objtype":"OBJECT_TABLE"}},"stmt_len":40}]}',
+    b'{"a":null,"b":true,"c":false,"d":"","e":[],"f":{}}',
+]
+
+
 def write(out, target, data):
     d = out / target
     d.mkdir(parents=True, exist_ok=True)
@@ -77,6 +91,9 @@ def main():
         write(out, "fuzz_duration", d.encode())
     for c in CONFIGS:
         write(out, "fuzz_config", c)
+        write(out, "fuzz_jsondoc", c)
+    for j in JSON_VALUES:
+        write(out, "fuzz_jsondoc", j)
     print(f"seeds: {len(examples)} example files, {len(sample)} corpus files -> {out}")
 
 

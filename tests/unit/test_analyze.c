@@ -27,12 +27,13 @@ migration_from_sql(const char *sql)
 	size_t n = 0;
 
 	assert_null(r.error);
-	m->parse_tree = cJSON_Parse(r.parse_tree);
+	m->parse_tree = jsondoc_parse(r.parse_tree);
 	pg_query_free_parse_result(r);
 	assert_non_null(m->parse_tree);
-	m->nstmts = (size_t) cJSON_GetArraySize(cJSON_GetObjectItem(m->parse_tree, "stmts"));
+	m->nstmts = (size_t) cJSON_GetArraySize(cJSON_GetObjectItem(jsondoc_root(m->parse_tree),
+																 "stmts"));
 	m->stmts = xcalloc(m->nstmts ? m->nstmts : 1, sizeof(Statement));
-	cJSON_ArrayForEach(stmt, cJSON_GetObjectItem(m->parse_tree, "stmts")) {
+	cJSON_ArrayForEach(stmt, cJSON_GetObjectItem(jsondoc_root(m->parse_tree), "stmts")) {
 		m->stmts[n].index = (int) n;
 		m->stmts[n].line = 1;
 		m->stmts[n].column = 1;
