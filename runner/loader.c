@@ -8,10 +8,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gitrepo.h"
 #include "log.h"
@@ -238,32 +240,50 @@ classify_dir(const char *dir, const char *base, Layout forced, NameInfo *ni)
 	return NULL;
 }
 
-/* Reads a whole file; false (logged) when it cannot. */
+/*
+ * Reads a whole file into a NUL-terminated buffer; false (logged) when it
+ * cannot. A regular file is read into a buffer of its size at once (check
+ * reads thousands of them); anything else grows the buffer as it comes.
+ */
 static bool
 read_file(const char *path, char **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	StrBuf sb = {0};
-	char buf[65536];
-	size_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t cap, n = 0;
+	char *buf;
 
-	if (f == NULL) {
+	if (fd < 0) {
 		log_error("%s: cannot read: %s", path, strerror(errno));
 		return false;
 	}
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		strbuf_append_n(&sb, buf, n);
-	if (ferror(f)) {
-		log_error("%s: cannot read: %s", path, strerror(errno));
-		fclose(f);
-		strbuf_free(&sb);
-		return false;
+	/* one more byte than the size, so that the read seeing end-of-file needs no growth */
+	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 65536;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t got;
+
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got == 0)
+			break;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			log_error("%s: cannot read: %s", path, strerror(errno));
+			close(fd);
+			free(buf);
+			return false;
+		}
+		n += (size_t) got;
 	}
-	fclose(f);
-	if (sb.data == NULL)
-		strbuf_append(&sb, "");
-	*len = sb.len;
-	*data = strbuf_detach(&sb);
+	close(fd);
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
 	return true;
 }
 
