@@ -51,18 +51,26 @@ policy_idle_in_transaction(const Blocker *b)
 	return b->state && strncmp(b->state, "idle in transaction", 19) == 0;
 }
 
+/* A conflicting session that does not yield by itself and is not churn. */
 bool
 policy_is_blocker(const LiveSession *s, int64_t min_age_ms)
 {
 	if (!s->conflicts || s->yields)
 		return false;
+	return !policy_is_churn(&s->b, s->prepared, min_age_ms);
+}
+
+/* Young, visible and not idle in transaction: it will end by itself. */
+bool
+policy_is_churn(const Blocker *b, bool prepared, int64_t min_age_ms)
+{
 	/*
 	 * No state: another role's session that this role may not inspect
 	 * (pg_read_all_stats). Its age is unknown, so it cannot be called churn.
 	 */
-	if (s->prepared || s->b.state == NULL || policy_idle_in_transaction(&s->b))
-		return true;
-	return s->b.xact_age_ms >= min_age_ms;
+	if (prepared || b->state == NULL || policy_idle_in_transaction(b))
+		return false;
+	return b->xact_age_ms < min_age_ms;
 }
 
 /* True when the list is non-empty and holds value. */

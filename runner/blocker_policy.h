@@ -27,6 +27,14 @@ bool policy_idle_in_transaction(const Blocker *b);
 bool policy_is_blocker(const LiveSession *s, int64_t min_age_ms);
 
 /*
+ * Whether a session is churn by age alone: not a prepared transaction, its
+ * state visible to this role and not idle in transaction, and its
+ * transaction younger than min_age_ms. The pre-check (above) and the
+ * blockers command's --blocker-min-age share this rule.
+ */
+bool policy_is_churn(const Blocker *b, bool prepared, int64_t min_age_ms);
+
+/*
  * Why the policy must leave this blocker alone (caller frees), or NULL when
  * --on-blockers cancel|terminate may signal it: never replication senders,
  * autovacuum, other background processes, prepared transactions or

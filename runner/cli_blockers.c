@@ -4,16 +4,19 @@
  * Roots first (sessions that wait for nobody), then the sessions waiting
  * on them, level by level, with state, ages, wait event,
  * pg_blocking_pids() and how many sessions each one holds up. --table and
- * --mode narrow it to what such a lock would conflict with; --watch
- * refreshes it.
+ * --mode narrow it to what such a lock would conflict with;
+ * --blocker-min-age leaves out the roots the pre-check would call churn and
+ * what waits only on them; --watch refreshes it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "blocker_policy.h"
 #include "cli.h"
 #include "defaults.h"
+#include "duration.h"
 #include "locks_live.h"
 #include "log.h"
 #include "options.h"
@@ -86,6 +89,10 @@ tree_document(PgConn *conn, const Options *opts, const LockTree *t)
 		cJSON_AddNullToObject(filter, "table");
 		cJSON_AddNullToObject(filter, "mode");
 	}
+	if (opts->blocker_min_age_set)
+		cJSON_AddNumberToObject(filter, "blocker_min_age_ms", (double) opts->blocker_min_age_ms);
+	else
+		cJSON_AddNullToObject(filter, "blocker_min_age_ms");
 	cJSON_AddItemToObject(doc, "filter", filter);
 	for (size_t i = 0; i < t->norder; i++) {
 		const TreeNode *n = &t->items[t->order[i]];
@@ -98,6 +105,7 @@ tree_document(PgConn *conn, const Options *opts, const LockTree *t)
 	cJSON_AddNumberToObject(summary, "sessions", (double) t->norder);
 	cJSON_AddNumberToObject(summary, "roots", roots);
 	cJSON_AddNumberToObject(summary, "waiting", waiting);
+	cJSON_AddNumberToObject(summary, "hidden", (double) t->hidden);
 	cJSON_AddItemToObject(doc, "summary", summary);
 	return doc;
 }
@@ -126,6 +134,36 @@ append_query(StrBuf *sb, const char *q)
 		strbuf_append(sb, "...");
 }
 
+/* The header's note on --blocker-min-age: the age and how many sessions it left out. */
+static void
+append_churn_note(StrBuf *sb, const Options *opts, const LockTree *t)
+{
+	char age[32];
+
+	if (!opts->blocker_min_age_set)
+		return;
+	duration_format(opts->blocker_min_age_ms, age, sizeof age);
+	strbuf_appendf(sb, ", without churn (--blocker-min-age %s): %zu session%s left out", age,
+				   t->hidden, t->hidden == 1 ? "" : "s");
+}
+
+/*
+ * Flags the sessions the pre-check would call churn, when --blocker-min-age
+ * is given (else the tree shows everything). A session with no transaction
+ * that others wait for holds a session-level (advisory) lock, which no
+ * lock_timeout of theirs ends: never churn.
+ */
+static void
+mark_churn(LockTree *t, const Options *opts)
+{
+	for (size_t i = 0; opts->blocker_min_age_set && i < t->count; i++) {
+		const Blocker *b = &t->items[i].b;
+
+		t->items[i].churn = b->xact_age_ms >= 0 &&
+			policy_is_churn(b, b->pid == 0, opts->blocker_min_age_ms);
+	}
+}
+
 /* The text listing: a header line, then one line per session, indented by level. */
 static char *
 tree_render_text(const Options *opts, const LockTree *t, PgConn *conn, bool watching)
@@ -143,9 +181,12 @@ tree_render_text(const Options *opts, const LockTree *t, PgConn *conn, bool watc
 	if (opts->table)
 		strbuf_appendf(&sb, ", narrowed to what %s on %s would conflict with",
 					   lockmode_name(opts->mode), opts->table);
+	append_churn_note(&sb, opts, t);
 	strbuf_append(&sb, "\n");
 	if (t->norder == 0) {
-		strbuf_append(&sb, opts->table ? "no session holds or waits for a conflicting lock\n" :
+		strbuf_append(&sb, t->hidden ? "only churn: no session older than --blocker-min-age "
+					  "is in the way\n" : opts->table ?
+					  "no session holds or waits for a conflicting lock\n" :
 					  "no session waits for a lock\n");
 		return strbuf_detach(&sb);
 	}
@@ -194,6 +235,7 @@ show_once(PgConn *conn, const Options *opts, bool watching)
 
 	if (!locks_live_tree(conn, opts->table, opts->mode, opts->redact_queries, &t))
 		return false;
+	mark_churn(&t, opts);
 	locktree_build(&t, opts->table != NULL);
 	doc = tree_document(conn, opts, &t);
 	if (strcmp(opts->format, "json") == 0) {

@@ -108,10 +108,11 @@ graph_free(Graph *g)
 
 /*
  * Marks every node reachable from the marked ones, following waiters
- * (down) or blockers (up). `mark` is updated in place.
+ * (down) or blockers (up), through nodes of `within` only (NULL: all).
+ * `mark` is updated in place.
  */
 static void
-graph_spread(const Graph *g, bool *mark, bool down)
+graph_spread(const Graph *g, bool *mark, bool down, const bool *within)
 {
 	size_t *queue = xcalloc(g->n ? g->n : 1, sizeof *queue);
 	size_t head = 0, tail = 0;
@@ -125,7 +126,7 @@ graph_spread(const Graph *g, bool *mark, bool down)
 		size_t nnext = down ? g->nwaiters[u] : g->nblockers[u];
 
 		for (size_t k = 0; k < nnext; k++) {
-			if (!mark[next[k]]) {
+			if (!mark[next[k]] && (within == NULL || within[next[k]])) {
 				mark[next[k]] = true;
 				queue[tail++] = next[k];
 			}
@@ -142,7 +143,7 @@ count_held_up(const Graph *g, size_t i)
 	int n = 0;
 
 	mark[i] = true;
-	graph_spread(g, mark, true);
+	graph_spread(g, mark, true, NULL);
 	for (size_t k = 0; k < g->n; k++)
 		n += mark[k] && k != i;
 	free(mark);
@@ -225,6 +226,47 @@ emit_subtree(LockTree *t, const Graph *g, size_t i)
 	free(kids);
 }
 
+/* True when node i waits for a node that is shown. */
+static bool
+waits_on_shown(const LockTree *t, const Graph *g, size_t i)
+{
+	for (size_t k = 0; k < g->nblockers[i]; k++)
+		if (t->items[g->blockers[i][k]].shown)
+			return true;
+	return false;
+}
+
+/*
+ * Leaves out the shown roots flagged churn and the nodes that wait only
+ * through them: a node stays when a root that is not churn reaches it, or
+ * when no root does (a wait cycle). Sets t->hidden to how many went.
+ */
+static void
+hide_churn(LockTree *t, const Graph *g)
+{
+	bool *shown = xcalloc(g->n ? g->n : 1, sizeof *shown);
+	bool *kept = xcalloc(g->n ? g->n : 1, sizeof *kept);
+	bool *dropped = xcalloc(g->n ? g->n : 1, sizeof *dropped);
+
+	for (size_t i = 0; i < g->n; i++) {
+		shown[i] = t->items[i].shown;
+		if (shown[i] && !waits_on_shown(t, g, i))
+			(t->items[i].churn ? dropped : kept)[i] = true;
+	}
+	graph_spread(g, kept, true, shown);
+	graph_spread(g, dropped, true, shown);
+	t->hidden = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		if (dropped[i] && !kept[i]) {
+			t->items[i].shown = false;
+			t->hidden++;
+		}
+	}
+	free(shown);
+	free(kept);
+	free(dropped);
+}
+
 void
 locktree_build(LockTree *t, bool narrow)
 {
@@ -247,8 +289,8 @@ locktree_build(LockTree *t, bool narrow)
 
 		for (size_t i = 0; i < t->count; i++)
 			up[i] = down[i] = t->items[i].conflicts;
-		graph_spread(&g, up, false);
-		graph_spread(&g, down, true);
+		graph_spread(&g, up, false, NULL);
+		graph_spread(&g, down, true, NULL);
 		for (size_t i = 0; i < t->count; i++)
 			t->items[i].shown = up[i] || down[i];
 		free(up);
@@ -258,14 +300,11 @@ locktree_build(LockTree *t, bool narrow)
 			t->items[i].shown = true;
 	}
 
+	hide_churn(t, &g);
 	for (size_t i = 0; i < t->count; i++) {
-		bool waits_on_shown = false;
-
 		t->items[i].holds_up = count_held_up(&g, i);
 		t->items[i].in_cycle = false;
-		for (size_t k = 0; k < g.nblockers[i]; k++)
-			waits_on_shown = waits_on_shown || t->items[g.blockers[i][k]].shown;
-		if (t->items[i].shown && !waits_on_shown)
+		if (t->items[i].shown && !waits_on_shown(t, &g, i))
 			roots[nroots++] = i;
 	}
 	sort_indexes(t, roots, nroots);

@@ -23,6 +23,7 @@ typedef struct TreeNode {
 	int *blocked_by;         /* pg_blocking_pids(); 0 stands for a prepared transaction */
 	size_t nblocked_by;
 	bool conflicts;          /* with a --table filter: its lock conflicts with --mode */
+	bool churn;              /* --blocker-min-age: as a root, it would end by itself */
 	/* computed by locktree_build */
 	bool shown;              /* part of the displayed tree */
 	int level;               /* 0 for a root */
@@ -37,6 +38,7 @@ typedef struct LockTree {
 	size_t cap;
 	size_t *order;           /* indexes into items: each root, then its subtree */
 	size_t norder;
+	size_t hidden;           /* computed: churn roots and the nodes waiting only on them */
 } LockTree;
 
 /* Appends a zeroed node for pid and returns it; strings are owned by the tree. */
@@ -47,7 +49,9 @@ int locktree_find(const LockTree *t, int pid);
 /*
  * Computes the tree. With `narrow`, only nodes flagged "conflicts", the
  * sessions they wait for (transitively) and the sessions waiting behind
- * them (transitively) are shown; otherwise every node is. Roots come
+ * them (transitively) are shown; otherwise every node is. Then a root
+ * flagged churn is left out with every node that waits only through such
+ * roots (counted in t->hidden); a node some other root reaches stays. Roots come
  * oldest transaction first; a node waiting for several sessions is shown
  * under the first one reached, at the smallest level; a wait cycle gets
  * its oldest member as a root, marked in_cycle.

@@ -186,7 +186,7 @@ static const OptSpec option_table[] = {
 	{"on-blockers", OPT_CUSTOM, 0, CMD_APPLY | CMD_PLAN, "POLICY",
 	 "wait, fail, cancel, terminate, or ignore (no pre-check) (default wait)", parse_on_blockers},
 	{"blocker-min-age", OPT_CUSTOM, 0, CMD_PRECHECK | CMD_BLOCKERS, "DURATION",
-	 "younger transactions are churn, not blockers (default: --lock-timeout)",
+	 "younger transactions are churn, not blockers (default: --lock-timeout; blockers: off)",
 	 parse_blocker_min_age},
 	{"blocker-wait", OPT_DURATION, OFF(blocker_wait_ms), CMD_APPLY, "DURATION",
 	 "--on-blockers wait gives up after this (default 5min)", NULL},

@@ -300,7 +300,7 @@ def test_three_level_chain(accounts, run, sessions):
         assert (x["level"], x["parent"], x["blocked_by"], x["holds_up"]) == (2, ddl.pid,
                                                                              [ddl.pid], 0)
         assert x["mode"] == "AccessShareLock" and x["granted"] is False
-    assert doc["summary"] == {"sessions": 4, "roots": 1, "waiting": 3}
+    assert doc["summary"] == {"sessions": 4, "roots": 1, "waiting": 3, "hidden": 0}
 
     text = run("blockers", "--db", db)
     assert text.returncode == 0, text.stderr
@@ -326,7 +326,7 @@ def test_table_and_mode_narrow_the_tree(db, run, sessions):
     only_t1 = blockers_json(run, db, "--table", "t1", "--mode", "ShareLock")
     assert {r["pid"] for r in only_t1["sessions"]} == \
         {holder1.pid, ddl1.pid} | {r.pid for r in readers1}
-    assert only_t1["filter"] == {"table": "t1", "mode": "ShareLock"}
+    assert only_t1["filter"] == {"table": "t1", "mode": "ShareLock", "blocker_min_age_ms": None}
 
     # nothing conflicts with AccessShareLock on t3, everything does with AccessExclusiveLock
     assert blockers_json(run, db, "--table", "t3", "--mode", "AccessShareLock")["sessions"] == []
@@ -380,3 +380,51 @@ def test_other_databases_are_not_shown(accounts, server_url, run, sessions):
     assert other.returncode == 0, other.stderr
     pids = {r["pid"] for r in json.loads(other.stdout)["sessions"]}
     assert holder.pid not in pids and ddl.pid not in pids
+
+
+def test_blocker_min_age_leaves_out_churn_roots(db, run, sessions):
+    """--blocker-min-age: a young active holder and what waits only on it are
+    left out; an old holder stays, and so does a young idle-in-transaction one
+    (the pre-check's rule: it will not end by itself)."""
+    for t in ("t_old", "t_new", "t_idle"):
+        sql(db, f"CREATE TABLE {t} (id int)")
+    old_holder, old_ddl, _ = make_chain(db, sessions, "t_old")
+    time.sleep(3.5)                                   # older than --blocker-min-age 3s
+    fresh = Session(db, "fresh").start("SELECT count(*) FROM t_new, pg_sleep(60)")
+    sessions.append(fresh)
+    wait_for(lambda: backend_state(db, fresh.pid) == "active", what="the query to run")
+    fresh_ddl = Session(db, "deploy-new").start("ALTER TABLE t_new ADD COLUMN c int")
+    sessions.insert(0, fresh_ddl)
+    wait_for(lambda: waiting_for_lock(db, fresh_ddl.pid), what="the DDL to queue")
+    idle_holder = Session(db, "idle").hold("SELECT * FROM t_idle")
+    idle_ddl = Session(db, "deploy-idle").start("ALTER TABLE t_idle ADD COLUMN c int")
+    sessions.extend([idle_ddl, idle_holder])
+    wait_for(lambda: waiting_for_lock(db, idle_ddl.pid), what="the DDL to queue")
+
+    everything = blockers_json(run, db)
+    assert {fresh.pid, fresh_ddl.pid} <= {r["pid"] for r in everything["sessions"]}
+    assert everything["filter"]["blocker_min_age_ms"] is None
+    assert everything["summary"]["hidden"] == 0
+
+    doc = blockers_json(run, db, "--blocker-min-age", "3s")
+    pids = {r["pid"] for r in doc["sessions"]}
+    assert {old_holder.pid, old_ddl.pid, idle_holder.pid, idle_ddl.pid} <= pids
+    assert fresh.pid not in pids and fresh_ddl.pid not in pids
+    assert doc["filter"]["blocker_min_age_ms"] == 3000
+    assert doc["summary"]["hidden"] == 2
+    roots = [r["pid"] for r in doc["sessions"] if r["level"] == 0]
+    assert roots == [old_holder.pid, idle_holder.pid]   # oldest first
+
+    text = run("blockers", "--db", db, "--blocker-min-age", "3s")
+    assert text.returncode == 0, text.stderr
+    assert "without churn (--blocker-min-age 3s): 2 sessions left out" in text.stdout
+    assert str(fresh.pid) not in text.stdout.split("\n", 1)[1]
+
+    # only churn left: the tree says so instead of "no session waits"
+    for s in (old_holder, idle_holder):
+        s.close()
+    wait_for(lambda: not waiting_for_lock(db, old_ddl.pid) and
+             not waiting_for_lock(db, idle_ddl.pid), what="the old chains to clear")
+    only_churn = run("blockers", "--db", db, "--blocker-min-age", "1h")
+    assert only_churn.returncode == 0, only_churn.stderr
+    assert "only churn: no session older than --blocker-min-age" in only_churn.stdout

@@ -69,6 +69,22 @@ test_churn_rule(void **state)
 	assert_true(policy_is_blocker(&young, 0));
 }
 
+/* The age rule alone, as the blockers command uses it on any session of the tree. */
+static void
+test_churn_by_age(void **state)
+{
+	LiveSession young = session("active", 50, "web", "app", "client backend");
+	LiveSession idle = session("idle in transaction", 10, "web", "app", "client backend");
+	LiveSession hidden = session(NULL, -1, "web", "other", "client backend");
+
+	(void) state;
+	assert_true(policy_is_churn(&young.b, false, 100));
+	assert_false(policy_is_churn(&young.b, false, 50));
+	assert_false(policy_is_churn(&young.b, true, 100));
+	assert_false(policy_is_churn(&idle.b, false, 100));
+	assert_false(policy_is_churn(&hidden.b, false, 100));
+}
+
 /* Replication senders, autovacuum, prepared transactions and migsafe are never signalled. */
 static void
 test_never_signalled(void **state)
@@ -222,6 +238,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_churn_rule),
+		cmocka_unit_test(test_churn_by_age),
 		cmocka_unit_test(test_never_signalled),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_conflict_masks),

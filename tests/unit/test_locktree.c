@@ -158,6 +158,35 @@ test_narrow_keeps_the_chain_of_conflicting_sessions(void **state)
 	locktree_free(&t);
 }
 
+/*
+ * A churn root goes with what waits only on it; a session waiting on it and
+ * on a root that stays is shown under that one.
+ */
+static void
+test_churn_roots_left_out_with_their_waiters(void **state)
+{
+	LockTree t = {0};
+
+	(void) state;
+	add(&t, 1, 9000, 0);          /* old holder: stays */
+	add(&t, 2, 50, 0)->churn = true;
+	add(&t, 3, 40, 2, 0);         /* waits on the churn root only */
+	add(&t, 4, 30, 3, 0);         /* and behind it */
+	add(&t, 5, 20, 2, 1, 0);      /* waits on both roots */
+	add(&t, 6, 10, 1, 0)->churn = true;   /* churn flag on a waiter: no effect */
+	locktree_build(&t, false);
+	assert_int_equal(t.hidden, 3);
+	assert_int_equal(t.norder, 3);
+	assert_int_equal(shown_pid(&t, 0), 1);
+	assert_false(node(&t, 2)->shown);
+	assert_false(node(&t, 3)->shown);
+	assert_false(node(&t, 4)->shown);
+	assert_int_equal(node(&t, 5)->parent, 1);
+	assert_int_equal(node(&t, 6)->parent, 1);
+	assert_false(node(&t, 5)->in_cycle);
+	locktree_free(&t);
+}
+
 /* Unknown pids in blocked_by (another database, a prepared transaction) are ignored. */
 static void
 test_unknown_blockers_ignored(void **state)
@@ -182,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_cycle_gets_a_root),
 		cmocka_unit_test(test_narrow_keeps_the_chain_of_conflicting_sessions),
 		cmocka_unit_test(test_unknown_blockers_ignored),
+		cmocka_unit_test(test_churn_roots_left_out_with_their_waiters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
