@@ -5,6 +5,8 @@
  */
 #include "gitrepo.h"
 
+#include <pthread.h>
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +28,21 @@ gitrepo_shutdown(void)
 	git_libgit2_shutdown();
 }
 
-/* libgit2 must be initialised once per process before any call. */
+/* Initialises libgit2 and arranges its shutdown at exit. */
+static void
+gitrepo_init(void)
+{
+	git_libgit2_init();
+	atexit(gitrepo_shutdown);
+}
+
+/* libgit2 must be initialised once per process before any call, whichever thread comes first. */
 static void
 gitrepo_init_once(void)
 {
-	static bool initialised = false;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!initialised) {
-		git_libgit2_init();
-		atexit(gitrepo_shutdown);
-		initialised = true;
-	}
+	pthread_once(&once, gitrepo_init);
 }
 
 /* libgit2's message for the last failure. */

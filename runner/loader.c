@@ -471,16 +471,19 @@ prepare_text(Migration *m)
 	return true;
 }
 
-/* Reads, validates and sections one migration file; parsing comes later. */
+/*
+ * One migration file: named, then (when read) read, validated and
+ * sectioned; parsing comes later. Unread, loader_parse reads it.
+ */
 static Migration *
-load_one(const char *path, const NameInfo *ni)
+load_one(const char *path, const NameInfo *ni, bool read)
 {
 	Migration *m = migration_new(path);
 
 	m->layout = ni->layout;
 	m->version = xstrdup(ni->version ? ni->version : "");
 	m->name = xstrdup(ni->name ? ni->name : "");
-	if (!read_file(path, &m->text, &m->text_len) || !prepare_text(m)) {
+	if (read && (!read_file(path, &m->text, &m->text_len) || !prepare_text(m))) {
 		migration_free(m);
 		return NULL;
 	}
@@ -488,33 +491,21 @@ load_one(const char *path, const NameInfo *ni)
 }
 
 bool
-loader_parse_unlogged(Migration *m, SqlError *err)
-{
-	bool ok;
-
-	if (m->up_text == NULL)
-		return true;
-	ok = sqlparse_migration(m, m->up_text, err);
-	free(m->up_text);
-	m->up_text = NULL;
-	return ok;
-}
-
-void
-loader_log_parse_error(const Migration *m, const SqlError *err)
-{
-	log_error("%s:%d:%d: %s", m->path, err->line, err->column, err->message);
-}
-
-bool
 loader_parse(Migration *m)
 {
 	SqlError err = {0};
-	bool ok = loader_parse_unlogged(m, &err);
+	bool ok;
 
+	if (m->text == NULL && (!read_file(m->path, &m->text, &m->text_len) || !prepare_text(m)))
+		return false;                /* listed by loader_list: read now */
+	if (m->up_text == NULL)
+		return true;
+	ok = sqlparse_migration(m, m->up_text, &err);
 	if (!ok)
-		loader_log_parse_error(m, &err);
+		log_error("%s:%d:%d: %s", m->path, err.line, err.column, err.message);
 	sqlparse_error_free(&err);
+	free(m->up_text);
+	m->up_text = NULL;
 	return ok;
 }
 
@@ -598,7 +589,7 @@ dir_has_sql(const char *dir)
 
 /* Loads one directory entry (file or sub-directory) into out. */
 static bool
-load_entry(const char *dir, const char *base, Layout layout, MigrationList *out)
+load_entry(const char *dir, const char *base, Layout layout, bool read, MigrationList *out)
 {
 	char *path = xasprintf("%s/%s", dir, base);
 	NameInfo ni = {0};
@@ -631,7 +622,7 @@ load_entry(const char *dir, const char *base, Layout layout, MigrationList *out)
 		}
 	}
 	if (ok && file) {
-		m = load_one(file, &ni);
+		m = load_one(file, &ni, read);
 		if (m)
 			migration_list_add(out, m);
 		else
@@ -660,7 +651,7 @@ check_duplicates(MigrationList *l, size_t from)
 }
 
 static bool
-load_dir(const char *given, Layout layout, MigrationList *out)
+load_dir(const char *given, Layout layout, bool read, MigrationList *out)
 {
 	char *dir = xstrdup(given);
 	size_t dlen = strlen(dir);
@@ -685,7 +676,7 @@ load_dir(const char *given, Layout layout, MigrationList *out)
 	if (names.count > 1)
 		qsort(names.items, names.count, sizeof(char *), name_order);
 	for (size_t i = 0; i < names.count; i++)
-		ok = load_entry(dir, names.items[i], layout, out) && ok;
+		ok = load_entry(dir, names.items[i], layout, read, out) && ok;
 	strlist_free(&names);
 	free(dir);
 	if (out->count - first > 1)
@@ -695,7 +686,7 @@ load_dir(const char *given, Layout layout, MigrationList *out)
 
 /* A file named on the command line: checked whatever its name. */
 static bool
-load_explicit_file(const char *path, Layout layout, MigrationList *out)
+load_explicit_file(const char *path, Layout layout, bool read, MigrationList *out)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	NameInfo ni = {0};
@@ -705,7 +696,7 @@ load_explicit_file(const char *path, Layout layout, MigrationList *out)
 		name_info_free(&ni);
 		ni.layout = LAYOUT_FILE;
 	}
-	m = load_one(path, &ni);
+	m = load_one(path, &ni, read);
 	name_info_free(&ni);
 	if (m == NULL)
 		return false;
@@ -722,8 +713,9 @@ loader_load(const char *const *paths, int npaths, Layout layout, MigrationList *
 	return loader_parse_all(out, first) && ok;
 }
 
-bool
-loader_load_unparsed(const char *const *paths, int npaths, Layout layout, MigrationList *out)
+/* Loads paths (directories and files) into out; files are read only when `read`. */
+static bool
+load_paths(const char *const *paths, int npaths, Layout layout, bool read, MigrationList *out)
 {
 	bool ok = true;
 
@@ -734,12 +726,24 @@ loader_load_unparsed(const char *const *paths, int npaths, Layout layout, Migrat
 			log_error("%s: %s", paths[i], strerror(errno));
 			ok = false;
 		} else if (S_ISDIR(st.st_mode)) {
-			ok = load_dir(paths[i], layout, out) && ok;
+			ok = load_dir(paths[i], layout, read, out) && ok;
 		} else {
-			ok = load_explicit_file(paths[i], layout, out) && ok;
+			ok = load_explicit_file(paths[i], layout, read, out) && ok;
 		}
 	}
 	return ok;
+}
+
+bool
+loader_load_unparsed(const char *const *paths, int npaths, Layout layout, MigrationList *out)
+{
+	return load_paths(paths, npaths, layout, true, out);
+}
+
+bool
+loader_list(const char *const *paths, int npaths, Layout layout, MigrationList *out)
+{
+	return load_paths(paths, npaths, layout, false, out);
 }
 
 bool

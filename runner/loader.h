@@ -12,7 +12,6 @@
 #include <stdbool.h>
 
 #include "model.h"
-#include "sqlparse.h"
 
 /*
  * Loads every path (a directory or a file) in order, directories sorted by
@@ -30,17 +29,20 @@ bool loader_load(const char *const *paths, int npaths, Layout layout, MigrationL
 bool loader_load_unparsed(const char *const *paths, int npaths, Layout layout,
 						  MigrationList *out);
 
-/* Parses m->up_text into statements (no-op when parsed); false (logged) on a syntax error. */
-bool loader_parse(Migration *m);
+/*
+ * The same without reading the files either: migrations are named, ordered
+ * and checked for duplicate versions, and loader_parse reads each file (so
+ * that reading, too, can happen on parse-ahead threads). Checksums and
+ * section markers are known only once a migration is parsed.
+ */
+bool loader_list(const char *const *paths, int npaths, Layout layout, MigrationList *out);
 
 /*
- * The same without logging, for parsing on another thread: a syntax error
- * is left in err (sqlparse_error_free) for loader_log_parse_error.
+ * Reads m when it was only listed, then parses m->up_text into statements
+ * (no-op when parsed); false (logged) when the file cannot be read or used,
+ * or on a syntax error.
  */
-bool loader_parse_unlogged(Migration *m, SqlError *err);
-
-/* Logs m's syntax error as loader_parse does. */
-void loader_log_parse_error(const Migration *m, const SqlError *err);
+bool loader_parse(Migration *m);
 
 /* Parses l->items[from..]; the ones that fail are logged, freed and left out. */
 bool loader_parse_all(MigrationList *l, size_t from);

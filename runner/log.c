@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 static LogLevel current_level = LOG_LEVEL_INFO;
+static __thread StrBuf *capture;     /* this thread's captured messages, or NULL */
 
 void
 log_set_level(LogLevel level)
@@ -30,11 +31,39 @@ log_use_color(void)
 	return isatty(STDERR_FILENO) && (no_color == NULL || no_color[0] == '\0');
 }
 
+void
+log_capture_begin(StrBuf *sb)
+{
+	capture = sb;
+}
+
+void
+log_capture_end(void)
+{
+	capture = NULL;
+}
+
+void
+log_replay(const StrBuf *sb)
+{
+	if (sb->len == 0)
+		return;
+	fwrite(sb->data, 1, sb->len, stderr);
+	fflush(stderr);
+}
+
 static void
 log_emit(LogLevel level, const char *tag, const char *fmt, va_list ap)
 {
 	if (level < current_level)
 		return;
+	if (capture) {
+		strbuf_append(capture, "migsafe: ");
+		strbuf_append(capture, tag ? tag : "");
+		strbuf_vappendf(capture, fmt, ap);
+		strbuf_append(capture, "\n");
+		return;
+	}
 	fputs("migsafe: ", stderr);
 	if (tag)
 		fputs(tag, stderr);

@@ -17,7 +17,7 @@ typedef struct ParseSlot {
 	Migration *m;
 	ParseState state;
 	bool ok;
-	SqlError err;
+	StrBuf log;               /* the messages its parsing logged, written out in order */
 } ParseSlot;
 
 struct ParseAhead {
@@ -51,6 +51,15 @@ take_slot(ParseAhead *pa, size_t *i)
 	return got;
 }
 
+/* Parses (reads first, if need be) one slot's migration, its messages captured. */
+static void
+parse_slot(ParseSlot *s)
+{
+	log_capture_begin(&s->log);
+	s->ok = loader_parse(s->m);
+	log_capture_end();
+}
+
 /* A worker: parses slots in the order it takes them until none is left. */
 static void *
 worker_main(void *arg)
@@ -60,10 +69,9 @@ worker_main(void *arg)
 
 	while (take_slot(pa, &i)) {
 		ParseSlot *s = &pa->slots[i];
-		bool ok = loader_parse_unlogged(s->m, &s->err);
 
+		parse_slot(s);
 		pthread_mutex_lock(&pa->mu);
-		s->ok = ok;
 		s->state = PARSE_DONE;
 		pthread_cond_broadcast(&pa->changed);
 		pthread_mutex_unlock(&pa->mu);
@@ -99,10 +107,9 @@ parse_ahead_start(const MigrationList *l, int nthreads, size_t ahead)
 }
 
 bool
-parse_ahead_wait(ParseAhead *pa, size_t i, SqlError *err)
+parse_ahead_wait(ParseAhead *pa, size_t i)
 {
 	ParseSlot *s = &pa->slots[i];
-	bool ok;
 
 	pthread_mutex_lock(&pa->mu);
 	pa->waited = i;
@@ -111,17 +118,16 @@ parse_ahead_wait(ParseAhead *pa, size_t i, SqlError *err)
 		pa->next++;                              /* no worker got to it: parse it here */
 		s->state = PARSE_RUNNING;
 		pthread_mutex_unlock(&pa->mu);
-		s->ok = loader_parse_unlogged(s->m, &s->err);
+		parse_slot(s);
 		pthread_mutex_lock(&pa->mu);
 		s->state = PARSE_DONE;
 	}
 	while (s->state != PARSE_DONE)
 		pthread_cond_wait(&pa->changed, &pa->mu);
 	pthread_mutex_unlock(&pa->mu);
-	ok = s->ok;
-	*err = s->err;
-	s->err = (SqlError) {0};
-	return ok;
+	log_replay(&s->log);
+	strbuf_free(&s->log);
+	return s->ok;
 }
 
 void
@@ -134,7 +140,7 @@ parse_ahead_stop(ParseAhead *pa)
 	for (int t = 0; t < pa->nthreads; t++)
 		pthread_join(pa->threads[t], NULL);
 	for (size_t i = 0; i < pa->count; i++)
-		sqlparse_error_free(&pa->slots[i].err);
+		strbuf_free(&pa->slots[i].log);
 	pthread_cond_destroy(&pa->changed);
 	pthread_mutex_destroy(&pa->mu);
 	free(pa->threads);

@@ -4,9 +4,9 @@
  *
  * The analysis is sequential (each migration sees the objects of the earlier
  * ones), but parsing a file needs nothing but the file: workers parse the
- * next few files while the caller analyses the current one. Workers never
- * log; the caller gets each file's syntax error when it reaches the file,
- * so messages come out in the same order as with parsing in line.
+ * next few files while the caller analyses the current one. Workers
+ * capture what they log (log_capture_begin); a file's messages are written
+ * when the caller reaches the file, in the same order as parsing in line.
  */
 #ifndef MIGSAFE_PARSE_AHEAD_H
 #define MIGSAFE_PARSE_AHEAD_H
@@ -14,7 +14,6 @@
 #include <stdbool.h>
 
 #include "model.h"
-#include "sqlparse.h"
 
 typedef struct ParseAhead ParseAhead;
 
@@ -26,11 +25,11 @@ typedef struct ParseAhead ParseAhead;
 ParseAhead *parse_ahead_start(const MigrationList *l, int nthreads, size_t ahead);
 
 /*
- * Waits until migration i is parsed, in increasing order of i, and returns
- * whether it parsed; on a syntax error, err receives it (sqlparse_error_free).
+ * Waits until migration i is parsed (loader_parse), in increasing order of
+ * i, writes the messages its parsing logged, and returns whether it parsed.
  * After this the caller owns migration i again and may free it.
  */
-bool parse_ahead_wait(ParseAhead *pa, size_t i, SqlError *err);
+bool parse_ahead_wait(ParseAhead *pa, size_t i);
 
 /* Stops the workers (parsing nothing more) and frees pa. */
 void parse_ahead_stop(ParseAhead *pa);

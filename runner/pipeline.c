@@ -64,6 +64,13 @@ drop_excluded(const Options *opts, MigrationList *l, size_t from)
 bool
 pipeline_load(const Options *opts, MigrationList *out)
 {
+	/*
+	 * check reads and parses in pipeline_analyse, one migration at a time
+	 * (and on parse-ahead threads), to keep memory flat; --since needs the
+	 * checksums, so then the files are read here.
+	 */
+	bool lazy_parse = opts->command == CMD_CHECK;
+	bool lazy = lazy_parse && opts->since == NULL;
 	bool ok = true;
 
 	if (opts->paths.count == 0) {
@@ -72,17 +79,19 @@ pipeline_load(const Options *opts, MigrationList *out)
 		return false;
 	}
 	for (size_t i = 0; i < opts->paths.count; i++) {
-		const char *p = opts->paths.items[i];
+		const char *const *p = (const char *const *) &opts->paths.items[i];
 
-		if (strcmp(p, "-") == 0)
+		if (strcmp(*p, "-") == 0)
 			ok = load_stdin(opts, out) && ok;
-		else if (!path_excluded(opts, p))
-			ok = loader_load_unparsed((const char *const *) &opts->paths.items[i], 1, opts->layout,
-									  out) && ok;
+		else if (path_excluded(opts, *p))
+			continue;
+		else if (lazy)
+			ok = loader_list(p, 1, opts->layout, out) && ok;
+		else
+			ok = loader_load_unparsed(p, 1, opts->layout, out) && ok;
 	}
 	drop_excluded(opts, out, 0);
-	/* check parses in pipeline_analyse, one migration at a time, to keep memory flat */
-	if (opts->command != CMD_CHECK)
+	if (!lazy_parse)
 		ok = loader_parse_all(out, 0) && ok;
 	if (opts->since && !since_apply(opts, out))
 		ok = false;
@@ -104,16 +113,7 @@ parse_threads(void)
 static bool
 parse_in_order(ParseAhead *pa, size_t i, Migration *m)
 {
-	SqlError err = {0};
-	bool ok;
-
-	if (pa == NULL)
-		return loader_parse(m);
-	ok = parse_ahead_wait(pa, i, &err);
-	if (!ok)
-		loader_log_parse_error(m, &err);
-	sqlparse_error_free(&err);
-	return ok;
+	return pa ? parse_ahead_wait(pa, i) : loader_parse(m);
 }
 
 bool

@@ -16,8 +16,8 @@
  * file; returns false when any input could not be loaded (exit 2), while
  * out still holds every migration that did load. With --since, marks the
  * migrations unchanged since the merge base context-only (since.h).
- * Migrations come out parsed, except for check, which parses them in
- * pipeline_analyse one at a time.
+ * Migrations come out parsed, except for check, which reads (unless
+ * --since) and parses them in pipeline_analyse one at a time.
  */
 bool pipeline_load(const Options *opts, MigrationList *out);
 
