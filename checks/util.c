@@ -87,7 +87,7 @@ array_reserve(void **items, size_t *cap, size_t need, size_t item_size)
 	*cap = ncap;
 }
 
-static void
+void
 strbuf_grow(StrBuf *sb, size_t extra)
 {
 	size_t need = sb->len + extra + 1;

@@ -27,6 +27,8 @@ typedef struct StrBuf {
 	size_t cap;
 } StrBuf;
 
+/* Makes room for extra more bytes (and the NUL) without changing the contents. */
+void strbuf_grow(StrBuf *sb, size_t extra);
 void strbuf_append(StrBuf *sb, const char *s);
 void strbuf_append_n(StrBuf *sb, const char *s, size_t n);
 void strbuf_appendf(StrBuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,7 +23,9 @@ struct ReportStream {
 	MigrationList migrations; /* the kept migrations */
 	ReportCounts counts;
 	bool any;                /* a migration was written (JSON array separator) */
-	StrBuf buf;
+	StrBuf buf;              /* what is written next */
+	char *print;             /* cJSON prints here */
+	size_t print_cap;
 };
 
 /* Writes JSON to the outputs that take it. */
@@ -39,25 +41,34 @@ json_write(ReportStream *rs, const char *data, size_t len)
 	return ok;
 }
 
-/* Appends cJSON's printing of item, as it reads `depth` levels deep in a document. */
+/*
+ * Appends cJSON's printing of item to rs->buf, as it reads `depth` levels
+ * deep in a document (a tab more after each newline per level). cJSON
+ * prints into rs->print, reused from one migration to the next.
+ */
 static void
-append_indented(StrBuf *sb, const cJSON *item, int depth)
+append_indented(ReportStream *rs, cJSON *item, int depth)
 {
-	char *printed = cJSON_Print(item);
+	const char *p;
+	size_t lines = 0;
+	char *o;
 
-	for (const char *p = printed; *p; p++) {
-		const char *nl = strchr(p, '\n');
-
-		if (nl == NULL) {
-			strbuf_append(sb, p);
-			break;
-		}
-		strbuf_append_n(sb, p, (size_t) (nl - p + 1));
-		for (int i = 0; i < depth; i++)
-			strbuf_append_n(sb, "\t", 1);
-		p = nl;
+	while (!cJSON_PrintPreallocated(item, rs->print, (int) rs->print_cap, true)) {
+		rs->print_cap = rs->print_cap ? rs->print_cap * 2 : 65536;
+		rs->print = xrealloc(rs->print, rs->print_cap);
 	}
-	free(printed);
+	for (p = rs->print; *p; p++)
+		lines += *p == '\n';
+	strbuf_grow(&rs->buf, (size_t) (p - rs->print) + lines * (size_t) depth);
+	o = rs->buf.data + rs->buf.len;
+	for (p = rs->print; *p; p++) {
+		*o++ = *p;
+		if (*p == '\n')
+			for (int i = 0; i < depth; i++)
+				*o++ = '\t';
+	}
+	*o = '\0';
+	rs->buf.len = (size_t) (o - rs->buf.data);
 }
 
 /* The document up to the opening of the "migrations" array. */
@@ -92,7 +103,7 @@ json_migration(ReportStream *rs, const Migration *m)
 
 	rs->buf.len = 0;
 	strbuf_append(&rs->buf, rs->any ? ", " : "");
-	append_indented(&rs->buf, item, 2);
+	append_indented(rs, item, 2);
 	cJSON_Delete(item);
 	ok = json_write(rs, rs->buf.data, rs->buf.len);
 	rs->any = true;
@@ -108,7 +119,7 @@ json_end(ReportStream *rs)
 
 	rs->buf.len = 0;
 	strbuf_append(&rs->buf, "],\n\t\"summary\":\t");
-	append_indented(&rs->buf, summary, 1);
+	append_indented(rs, summary, 1);
 	strbuf_append(&rs->buf, "\n}\n");
 	cJSON_Delete(summary);
 	ok = json_write(rs, rs->buf.data, rs->buf.len);
@@ -221,5 +232,6 @@ report_stream_free(ReportStream *rs)
 		migration_free(rs->migrations.items[i]);
 	free(rs->migrations.items);
 	strbuf_free(&rs->buf);
+	free(rs->print);
 	free(rs);
 }
