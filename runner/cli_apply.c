@@ -337,6 +337,8 @@ apply_run(ApplyRun *ar)
 		goto done;
 	}
 	pgsql_set_signal_target(ar->conn);
+	if (ar->opts.redact_queries)
+		pgsql_redact_errors(ar->conn);
 	apply_session_setup(ar->conn);
 	pgv = ar->opts.pg_version ? ar->opts.pg_version : pgsql_server_version(ar->conn) / 10000;
 	pipeline_analyse(&ar->opts, pgv, &ar->migrations, NULL, NULL);

@@ -542,6 +542,8 @@ dry_run_connect(DryRun *d)
 	if (d->conn == NULL)
 		return false;
 	pgsql_set_signal_target(d->conn);
+	if (d->opts.redact_queries)
+		pgsql_redact_errors(d->conn);
 	d->watcher = watcher_new(conninfo, &d->opts);
 	if (d->watcher == NULL)
 		log_warn("dry-run: no watcher connection: blockers will not be named");

@@ -17,6 +17,7 @@ struct PgConn {
 	PGconn *pg;
 	char *masked;
 	PGresult *pending;   /* last result collected by pgsql_poll */
+	bool redact_errors;  /* pgsql_redact_errors: errors keep no row values */
 };
 
 struct PgResult {
@@ -50,6 +51,31 @@ dup_or_null(const char *s)
 	return s && s[0] ? xstrdup(s) : NULL;
 }
 
+/* What stands for a redacted DETAIL, and for a data exception's message. */
+#define REDACTED_DETAIL "<redacted: --redact-queries>"
+#define REDACTED_DATA_EXCEPTION "data exception (message redacted: --redact-queries)"
+
+/*
+ * Drops from err what can carry row values: DETAIL ("Key (id)=(42) already
+ * exists.", "Failing row contains (...)"), CONTEXT (a COPY line), and the
+ * primary message of a data exception (SQLSTATE class 22), which quotes
+ * the value it could not take.
+ */
+static void
+error_redact(PgError *err)
+{
+	if (err->detail) {
+		free(err->detail);
+		err->detail = xstrdup(REDACTED_DETAIL);
+	}
+	free(err->context);
+	err->context = NULL;
+	if (strncmp(err->sqlstate, "22", 2) == 0) {
+		free(err->message);
+		err->message = xstrdup(REDACTED_DATA_EXCEPTION);
+	}
+}
+
 /* Copies libpq's error fields from a result (or the connection) into err. */
 static void
 error_from_result(PgConn *conn, const PGresult *res, PgError *err)
@@ -78,6 +104,8 @@ error_from_result(PgConn *conn, const PGresult *res, PgError *err)
 		pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
 		err->position = pos ? atoi(pos) : 0;
 	}
+	if (conn->redact_errors)
+		error_redact(err);
 }
 
 /* Notices (e.g. "relation already exists, skipping") go to debug output. */
@@ -138,6 +166,18 @@ pgsql_connect(const char *conninfo, const char *application_name)
 	}
 	PQsetNoticeProcessor(conn->pg, notice_to_debug, NULL);
 	return conn;
+}
+
+/*
+ * From now on, errors of this connection keep no row values (error_redact),
+ * and libpq formats its messages and notices tersely (no DETAIL, HINT or
+ * CONTEXT lines).
+ */
+void
+pgsql_redact_errors(PgConn *conn)
+{
+	conn->redact_errors = true;
+	PQsetErrorVerbosity(conn->pg, PQERRORS_TERSE);
 }
 
 void

@@ -35,6 +35,12 @@ bool pgsql_error_is_connection(const PgError *err);
  * with application_name set. NULL on failure, logged with the password masked.
  */
 PgConn *pgsql_connect(const char *conninfo, const char *application_name);
+/*
+ * --redact-queries: errors read from conn afterwards have their DETAIL
+ * replaced (PostgreSQL puts row values there), no CONTEXT, and, for a data
+ * exception (SQLSTATE class 22), a generic primary message.
+ */
+void pgsql_redact_errors(PgConn *conn);
 void pgsql_close(PgConn *conn);
 
 /* conninfo with any password replaced by "********"; caller frees. */

@@ -646,3 +646,61 @@ def test_forgotten_session_that_never_ends_gives_up_with_exit_3(db, run, write_m
     assert m["status"] == "gave-up"
     assert any(b["pid"] == blocker.pid and b["state"] == "idle in transaction"
                for b in _all_blockers(m))
+
+
+# Row values that only the table holds: PostgreSQL quotes them in an error's
+# DETAIL (unique violation) or, for a data exception, in its message.
+DUPLICATE_EMAIL = "alice-7f3e@example.org"
+BAD_CODE = "zz-secret-22"
+FAILING = {
+    "0001_imports.sql": "CREATE TABLE users (email text PRIMARY KEY);\n"
+                        "CREATE TABLE imports (email text);\n"
+                        "CREATE TABLE codes (c text);\n",
+    "0002_import.sql": "INSERT INTO users SELECT email FROM imports;\n",
+}
+CAST = {"0003_codes.sql": "ALTER TABLE codes ALTER COLUMN c TYPE int USING c::int;\n"}
+
+
+def seed_duplicates(db):
+    """Makes 0002's INSERT fail with a unique violation on DUPLICATE_EMAIL."""
+    query(db, "INSERT INTO users VALUES (%s)", (DUPLICATE_EMAIL,))
+    query(db, "INSERT INTO imports VALUES (%s)", (DUPLICATE_EMAIL,))
+    query(db, "INSERT INTO codes VALUES (%s)", (BAD_CODE,))
+
+
+def history_text(db):
+    """Every history row as text (attempt_log included)."""
+    return query(db, "SELECT coalesce(string_agg(h::text, ' '), '') FROM migsafe.migrations h")[0][0]
+
+
+def test_redact_queries_keeps_row_values_out_of_failed_statements(db, run, write_migrations,
+                                                                   tmp_path):
+    d = write_migrations({"0001_imports.sql": FAILING["0001_imports.sql"]})
+    assert run("apply", "--db", db, d, *NO_GATE).returncode == 0
+    seed_duplicates(db)
+    d = write_migrations(FAILING)
+
+    plain = run("apply", "--db", db, d, "--report", tmp_path / "plain.json", *NO_GATE)
+    assert plain.returncode == 1, plain.stderr
+    attempt = load_report(tmp_path / "plain.json")["migrations"][1]["attempts"][-1]
+    assert attempt["sqlstate"] == "23505"
+    assert DUPLICATE_EMAIL in attempt["detail"] and DUPLICATE_EMAIL in plain.stderr
+
+    report = tmp_path / "redacted.json"
+    red = run("apply", "--db", db, d, "--redact-queries", "--report", report, *NO_GATE)
+    assert red.returncode == 1, red.stderr
+    attempt = load_report(report)["migrations"][1]["attempts"][-1]
+    assert attempt["sqlstate"] == "23505" and attempt["detail"] == "<redacted: --redact-queries>"
+    assert "duplicate key value violates unique constraint" in attempt["message"]
+    for where in (red.stdout, red.stderr, report.read_text(), history_text(db)):
+        assert DUPLICATE_EMAIL not in where
+
+    # a data exception quotes the value in its message: redacted as a whole
+    query(db, "DELETE FROM imports")
+    d = write_migrations(CAST)
+    plain = run("apply", "--db", db, d, *NO_GATE)
+    assert plain.returncode == 1 and BAD_CODE in plain.stderr
+    red = run("apply", "--db", db, d, "--redact-queries", "--report", report, *NO_GATE)
+    assert red.returncode == 1 and "[22P02]" in red.stderr
+    for where in (red.stdout, red.stderr, report.read_text(), history_text(db)):
+        assert BAD_CODE not in where

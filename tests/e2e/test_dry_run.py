@@ -517,3 +517,28 @@ def test_a_real_project_is_traced_end_to_end(run):
             for mm in st["mismatches"]:          # every difference names both sides
                 assert mm["predicted"] != mm["observed"]
     assert not os.path.exists(cluster_dir_from(res.stderr))
+
+
+def test_redact_queries_keeps_row_values_out_of_a_failed_statement(run, db, write_migrations,
+                                                                   tmp_path):
+    secret = "bob-91c2@example.org"     # only the table holds it: the DETAIL quotes it
+    conn = connect(db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE users (email text PRIMARY KEY); CREATE TABLE imports (email text)")
+        cur.execute("INSERT INTO users VALUES (%s); INSERT INTO imports VALUES (%s)",
+                    (secret, secret))
+    conn.close()
+    d = write_migrations({"0001_import.sql": "INSERT INTO users SELECT email FROM imports;\n"})
+
+    plain = run("dry-run", "--db", db, "--format", "json", d)
+    assert plain.returncode != 0
+    assert secret in plain.stdout and secret in plain.stderr
+
+    report = tmp_path / "r.json"
+    red = run("dry-run", "--db", db, "--format", "json", "--redact-queries", "--report", report, d)
+    assert red.returncode == plain.returncode, red.stderr
+    error = json.loads(red.stdout)["migrations"][0]["statements"][0]["observed"]["error"]
+    assert error["sqlstate"] == "23505" and error["detail"] == "<redacted: --redact-queries>"
+    text = run("dry-run", "--db", db, "--redact-queries", d)
+    for where in (red.stdout, red.stderr, report.read_text(), text.stdout, text.stderr):
+        assert secret not in where
