@@ -10,14 +10,19 @@
 #include "options.h"
 #include "pipeline.h"
 #include "report_stream.h"
+#include "signals.h"
 
 #define CHECK_SUMMARY "Static analysis of migrations: the lock each statement takes, what it " \
 	"blocks, rewrites and scans, and the findings of the safety rules. No database is needed."
 
-/* The pipeline's sink: each analysed migration goes straight into the report. */
+/* The pipeline's sink: each analysed migration goes straight into the report, until a signal. */
 static bool
 report_migration(void *stream, Migration *m)
 {
+	if (signals_received) {
+		migration_free(m);
+		return false;
+	}
 	return report_stream_add(stream, m);
 }
 
@@ -38,6 +43,7 @@ cli_check(int argc, char **argv)
 		goto done;
 	}
 
+	signals_install();     /* Ctrl-C: stop, and leave no unfinished report file behind */
 	ok = pipeline_load(&opts, &migrations);
 	report = report_stream_open(&opts, "check", migrations.count ? migrations.items[0]->path : ".");
 	if (report == NULL) {
@@ -46,7 +52,9 @@ cli_check(int argc, char **argv)
 	}
 	ok = pipeline_analyse(&opts, opts.pg_version ? opts.pg_version : DEFAULT_PG_VERSION,
 						  &migrations, report_migration, report) && ok;
-	if (!report_stream_finish(report) || !ok)
+	if (signals_received)
+		rc = signals_exit_code();    /* report_stream_free removes the unfinished files */
+	else if (!report_stream_finish(report) || !ok)
 		rc = EXIT_USAGE;
 	else
 		rc = pipeline_exit_code_for(&opts, report_stream_counts(report));

@@ -120,7 +120,7 @@ bool
 pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, MigrationSink sink,
 				 void *sink_arg)
 {
-	size_t kept = 0;
+	size_t kept = 0, stop = l->count;
 	bool ok = true;
 	ParseAhead *pa = NULL;
 	AnalyzeContext *ctx = analyze_context_new(opts->schema, pg_version);
@@ -150,13 +150,18 @@ pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, Migratio
 		rules_check_migration(&rules, m);
 		if (opts->command == CMD_CHECK)
 			migration_release_tree(m);   /* check reports from texts and analyses only */
-		if (sink)
-			ok = sink(sink_arg, m) && ok;
-		else
+		if (sink && !sink(sink_arg, m)) {
+			ok = false;              /* the sink gave up: analyse no further */
+			stop = i + 1;
+			break;
+		}
+		if (!sink)
 			l->items[kept++] = m;
 	}
 	if (pa)
 		parse_ahead_stop(pa);
+	for (size_t i = stop; i < l->count; i++)
+		migration_free(l->items[i]);
 	l->count = kept;
 	analyze_context_free(ctx);
 	return ok;

@@ -21,7 +21,10 @@
  */
 bool pipeline_load(const Options *opts, MigrationList *out);
 
-/* Takes over an analysed migration (see pipeline_analyse); false when it could not use it. */
+/*
+ * Takes over an analysed migration (see pipeline_analyse); false when it
+ * could not use it or the run should stop (the analysis then stops).
+ */
 typedef bool (*MigrationSink)(void *arg, Migration *m);
 
 /*
@@ -31,7 +34,8 @@ typedef bool (*MigrationSink)(void *arg, Migration *m);
  * parsed yet (a file with a syntax error is logged and left out: false);
  * for check, releases each parse tree once its rules have run. With a sink,
  * each migration is handed to it as soon as it is analysed and l is left
- * empty; without, l keeps them.
+ * empty (when the sink says stop, the rest are freed unanalysed: false);
+ * without, l keeps them.
  */
 bool pipeline_analyse(const Options *opts, int pg_version, MigrationList *l, MigrationSink sink,
 					  void *sink_arg);

@@ -395,3 +395,28 @@ def test_ci_formats_use_paths_relative_to_the_working_directory(run, project):
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             for r in sarif["runs"][0]["results"]}
     assert uris == {f"{project.name}/0001_accounts.sql", f"{project.name}/0002_cleanup.sql"}
+
+
+def test_interrupted_check_leaves_no_report_file(migsafe_bin, write_migrations, tmp_path):
+    # check writes --output and --report through temp files as it goes; a
+    # Ctrl-C while it analyses must stop it (130) and leave neither the
+    # reports nor their temp files behind.
+    import signal
+    import subprocess
+    import time
+    body = "".join(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, v text);\n"
+                   f"CREATE INDEX t{i}_v ON t{i} (v);\n" for i in range(150))
+    d = write_migrations({f"{i:05d}_m.sql": body for i in range(1, 2001)})
+    out, rep = tmp_path / "out.txt", tmp_path / "report.json"
+    proc = subprocess.Popen([migsafe_bin, "check", "--format", "text", "-o", str(out),
+                             "--report", str(rep), str(d)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("report.json.tmp.*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    assert list(tmp_path.glob("out.txt.tmp.*")), "the reports are written as the analysis goes"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["migrations"]
