@@ -2,7 +2,8 @@
 """Benchmark 4, pre-check cost: `migsafe plan` latency (process start to
 exit, so it includes connecting and reading the lock table) while SESSIONS
 sessions hold LOCKS relation locks between them, against the same command
-with no other session.
+with no other session; side by side, what a user would run by hand: one
+`psql` query of pg_locks joined to pg_stat_activity for the table.
 
 TABLES tables; session i takes ACCESS SHARE on LOCKS / SESSIONS of them
 (a sliding window, so every table is held by several sessions) and stays
@@ -24,6 +25,8 @@ REPEAT = int(os.environ.get("BENCH_PLAN_REPEAT", "15"))
 WORK = common.OUT / "plan"
 
 MIGRATION = "ALTER TABLE lt00001 ADD COLUMN added int;\n"
+BY_HAND = ("SELECT l.pid, l.mode, l.granted, a.state, a.xact_start, a.query FROM pg_locks l "
+           "JOIN pg_stat_activity a USING (pid) WHERE l.relation = 'lt00001'::regclass")
 
 
 def create_tables(url):
@@ -59,11 +62,10 @@ def count_locks(url):
     return rel, total
 
 
-def time_plan(dburl, migdir, label):
+def time_command(argv, label):
     samples, statuses = [], set()
     for _ in range(REPEAT):
-        status, wall, err = common.timed_run(
-            [common.MIGSAFE, "plan", "--quiet", "--db", dburl, migdir], env={"NO_COLOR": "1"})
+        status, wall, err = common.timed_run(argv, env={"NO_COLOR": "1"})
         samples.append(wall * 1000.0)
         statuses.add(status)
     samples.sort()
@@ -71,6 +73,15 @@ def time_plan(dburl, migdir, label):
           f"exit {sorted(statuses)}")
     return {"samples_ms": samples, "median_ms": common.median(samples), "max_ms": samples[-1],
             "statuses": sorted(statuses), "stderr": err[-1000:]}
+
+
+def time_both(dburl, migdir, label):
+    """migsafe plan, then the psql query by hand, in the same server state."""
+    plan = time_command([common.MIGSAFE, "plan", "--quiet", "--db", dburl, migdir], label)
+    psql = time_command(["psql", "-X", "-q", "-A", "-t", "-d", dburl, "-c", BY_HAND],
+                        f"{label} (psql by hand)")
+    plan["psql"] = psql
+    return plan
 
 
 def main():
@@ -83,11 +94,11 @@ def main():
     sessions = []
     try:
         create_tables(dburl)
-        idle = time_plan(dburl, migdir, "no other session")
+        idle = time_both(dburl, migdir, "no other session")
         sessions = hold_locks(dburl)
         time.sleep(0.5)   # every holder older than the default blocker age
         rel, total = count_locks(dburl)
-        loaded = time_plan(dburl, migdir, f"{SESSIONS} sessions, {rel} relation locks")
+        loaded = time_both(dburl, migdir, f"{SESSIONS} sessions, {rel} relation locks")
     finally:
         for c in sessions:
             c.close()

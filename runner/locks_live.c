@@ -48,7 +48,11 @@
  * One row per transaction with a lock on a target (or a child of one): its
  * strongest lock there, conflicting locks first, granted before awaited.
  * An autovacuum worker that is not preventing wraparound yields: the
- * server cancels it itself when a conflicting request waits.
+ * server cancels it itself when a conflicting request waits. The lock rows
+ * on the targets are picked first, behind an OFFSET 0 fence: the planner
+ * cannot estimate pg_locks and otherwise joins every lock of the server to
+ * pg_stat_activity before looking at the relation (52 ms instead of ~17 at
+ * 10,000 locks).
  */
 static const char *scan_sql =
 	"WITH RECURSIVE " TARGETS_CTE
@@ -60,18 +64,19 @@ static const char *scan_sql =
 	"       (extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)::bigint, "
 	"       (extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, "
 	"       l.mode, l.granted, " REL_NAME("l.relation") ", a.query, "
-	"       (need.mask >> m.n) & 1 = 1 AS conflicts, "
+	"       (l.mask >> m.n) & 1 = 1 AS conflicts, "
 	"       coalesce(a.backend_type = 'autovacuum worker' "
 	"                AND a.query NOT LIKE '%to prevent wraparound%', false) AS yields, "
 	"       l.pid IS NULL AS prepared "
-	"FROM pg_locks l "
-	"JOIN need ON need.relid = l.relation "
+	"FROM (SELECT l.virtualtransaction, l.pid, l.mode, l.granted, l.relation, need.mask "
+	"      FROM pg_locks l JOIN need ON need.relid = l.relation "
+	"      WHERE l.locktype = 'relation' "
+	"        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+	"        AND (l.pid IS NULL OR l.pid <> pg_backend_pid()) "
+	"      OFFSET 0) l "
 	"JOIN modes m ON m.name = l.mode "
 	"LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-	"WHERE l.locktype = 'relation' "
-	"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-	"  AND (l.pid IS NULL OR l.pid <> pg_backend_pid()) "
-	"  AND coalesce(a.application_name, '') NOT LIKE 'migsafe%' "
+	"WHERE coalesce(a.application_name, '') NOT LIKE 'migsafe%' "
 	"ORDER BY l.virtualtransaction, conflicts DESC, l.granted DESC, m.n DESC";
 
 /* Each target as the server resolves it, with its number of descendants. */
