@@ -161,7 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 1; i < list.count; i++)
 		if (loader_version_compare(list.items[i - 1]->version, list.items[i]->version) > 0)
 			abort();
-	pipeline_analyse(&opts, DEFAULT_PG_VERSION, &list);
+	pipeline_analyse(&opts, DEFAULT_PG_VERSION, &list, NULL, NULL);
 	migration_list_free(&list);
 	options_free(&opts);
 	return 0;

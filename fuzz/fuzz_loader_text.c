@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (loader_load_text((const char *) data, size, "fuzz.sql", &list)) {
 		if (list.count != 1)
 			abort();
-		pipeline_analyse(&opts, DEFAULT_PG_VERSION, &list);
+		pipeline_analyse(&opts, DEFAULT_PG_VERSION, &list, NULL, NULL);
 	} else if (list.count != 0) {
 		abort();
 	}
