@@ -32,7 +32,7 @@ MAIN_OBJ := $(BUILD)/runner/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test test-unit test-e2e test-sanitize test-valgrind test-slow install clean bench fuzz fuzz-build
+.PHONY: all deps demo test test-unit test-e2e test-sanitize test-valgrind test-slow install clean bench fuzz fuzz-build fuzz-compile
 
 all: $(BUILD)/migsafe
 
@@ -59,6 +59,7 @@ test-e2e: $(BUILD)/migsafe
 
 test: deps
 	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory fuzz-compile
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-e2e PYTEST_ARGS="$(PYTEST_ARGS) -m 'not slow'"
 
@@ -89,6 +90,12 @@ $(BUILD)/fuzzers/%: fuzz/%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(LIB_OBJ) -o $@ $(ALL_LDFLAGS) $(LIBS)
 
 fuzz-build: $(FUZZ_BIN)
+
+# The fuzz targets compiled (not linked: libFuzzer needs clang) with the
+# project's compiler and warnings, so that `make test` catches a target left
+# behind by an API change.
+fuzz-compile:
+	@for f in $(FUZZ_SRC); do $(CC) $(ALL_CFLAGS) -c $$f -o /dev/null || exit 1; done
 
 fuzz: deps
 	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \

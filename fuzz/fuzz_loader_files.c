@@ -103,7 +103,7 @@ record_write(const char *dir, const uint8_t *rec, size_t n)
 	const uint8_t *body = nl ? nl + 1 : rec + n;
 	size_t body_len = (size_t) (rec + n - body);
 	const uint8_t *slash = memchr(rec, '/', name_len);
-	char path[4096];
+	char path[8192];         /* dir (up to 4200 bytes) and two components */
 	int fd;
 
 	snprintf(path, sizeof path, "%s", dir);
