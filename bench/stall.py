@@ -31,6 +31,7 @@ WARMUP = 3.0               # seconds of pgbench before the blocker starts
 BLOCK = 5.0                # seconds the blocker stays idle in transaction
 MIGRATION_DELAY = 1.0      # the runner starts this long after the blocker
 DURATION = 15              # pgbench -T
+WINDOW_AFTER = 1.0         # the migration window ends this long after the blocker
 RUNS = int(os.environ.get("BENCH_STALL_RUNS", "3"))
 RUNNERS = os.environ.get("BENCH_STALL_RUNNERS", "control psql dbmate migsafe").split()
 SLOW_MS = 500
@@ -176,7 +177,11 @@ def one_run(url, runner, index):
             pgbench.kill()
         common.drop_database(url, name)
 
-    lat, _ = latencies(rundir / "pgbench")
+    lat, ends = latencies(rundir / "pgbench")
+    # The window a runner can affect: from its start (the same moment in the
+    # control run) to WINDOW_AFTER seconds after the blocker's end.
+    window = [v for v, end in zip(lat, ends)
+              if blocker_start + MIGRATION_DELAY <= end <= blocker_end + WINDOW_AFTER]
     lat.sort()
     result.update({
         "transactions": len(lat),
@@ -184,6 +189,7 @@ def one_run(url, runner, index):
         "p999_ms": percentile(lat, 99.9), "max_ms": lat[-1] if lat else None,
         "mean_ms": statistics.fmean(lat) if lat else None,
         "slow_count": sum(1 for v in lat if v > SLOW_MS),
+        "window_max_ms": max(window) if window else None,
         "landed_after_blocker_end_s": (landed["at"] - blocker_end) if "at" in landed else None,
     })
     print(f"bench: stall {runner} run {index}: p50 {result['p50_ms']:.1f} ms, "
