@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "attempt.h"
@@ -58,14 +59,32 @@ static const struct {
 };
 
 /*
+ * True when every input is a directory: the run sees the whole set of
+ * migrations, so a recorded version without a file has disappeared. Files
+ * named one by one (or stdin) are a chosen few: the others are not missing.
+ */
+static bool
+inputs_are_directories(const Options *opts)
+{
+	for (size_t i = 0; i < opts->paths.count; i++) {
+		struct stat st;
+
+		if (stat(opts->paths.items[i], &st) != 0 || !S_ISDIR(st.st_mode))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Compares the history with the files: an applied migration whose file
- * changed or disappeared is an error (exit 2) unless --allow-changed.
- * Marks applied migrations. Returns false when apply must stop.
+ * changed, or (when whole directories are applied) disappeared, is an error
+ * (exit 2) unless --allow-changed. Returns false when apply must stop.
  */
 static bool
 apply_compare_history(ApplyRun *ar)
 {
 	int problems = 0;
+	bool complete = inputs_are_directories(&ar->opts);
 
 	for (size_t h = 0; h < ar->history.count; h++) {
 		const HistoryRow *row = &ar->history.rows[h];
@@ -82,7 +101,7 @@ apply_compare_history(ApplyRun *ar)
 						found->path, row->version, row->checksum, found->checksum);
 				}
 			}
-		if (found == NULL) {
+		if (found == NULL && complete) {
 			problems++;
 			(ar->opts.allow_changed ? log_warn : log_error)(
 				"applied migration %s (%s) has no file any more", row->version, row->name);

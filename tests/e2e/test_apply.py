@@ -467,6 +467,24 @@ def test_disappeared_applied_migration_exits_2(db, run, write_migrations):
     assert run("apply", "--db", db, d, "--allow-changed", *NO_GATE).returncode == 0
 
 
+def test_applying_one_named_file_does_not_count_the_others_as_disappeared(db, run,
+                                                                          write_migrations):
+    d = write_migrations({"0001_a.sql": "CREATE TABLE a (id int);\n",
+                          "0002_b.sql": "CREATE TABLE b (id int);\n"})
+    assert run("apply", "--db", db, d / "0001_a.sql", *NO_GATE).returncode == 0
+    (d / "0003_c.sql").write_text("CREATE TABLE c (id int);\n")
+    r = run("apply", "--db", db, d / "0003_c.sql", *NO_GATE)
+    assert r.returncode == 0, r.stderr
+    assert "no file any more" not in r.stderr
+    assert [row[0] for row in query(db, "SELECT version FROM migsafe.migrations ORDER BY 1")] \
+        == ["0001", "0003"]
+    assert query(db, "SELECT to_regclass('b')")[0][0] is None
+    # a named file that changed since it was applied is still refused
+    (d / "0001_a.sql").write_text("CREATE TABLE a (id bigint);\n")
+    r = run("apply", "--db", db, d / "0001_a.sql", *NO_GATE)
+    assert r.returncode == 2 and "changed" in r.stderr
+
+
 def test_gate_stops_plain_index_on_large_table(db, run, write_migrations, tmp_path):
     query(db, "CREATE TABLE big (id int, v int)")
     query(db, "INSERT INTO big SELECT g, g % 1000 FROM generate_series(1, 100000) g")
