@@ -97,6 +97,41 @@ def test_fail_policy_exits_3_at_once(accounts, run, write_migrations, tmp_path, 
     assert "--on-blockers fail" in res.stderr
 
 
+def test_prepared_transaction_is_a_blocker_that_is_never_signalled(accounts, run,
+                                                                   write_migrations, tmp_path):
+    # A prepared transaction holds its locks with no session behind it: only
+    # COMMIT/ROLLBACK PREPARED ends it. The pre-check must see it, and even
+    # --on-blockers terminate must leave it alone (and give up).
+    gid = f"billing-{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(accounts, application_name="billing")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"BEGIN; SELECT count(*) FROM accounts; PREPARE TRANSACTION '{gid}'")
+        mdir = write_migrations(ALTER)
+        report = tmp_path / "r.json"
+        res = run("apply", "--db", accounts, mdir, "--on-blockers", "fail", "--report", report)
+        assert res.returncode == 3, res.stderr
+        [b] = load_json(report)["migrations"][0]["blockers"]
+        assert (b["pid"], b["state"], b["backend_type"]) == (0, "prepared", "prepared transaction")
+        assert (b["mode"], b["granted"], b["relation"]) == ("AccessShareLock", True,
+                                                            "public.accounts")
+
+        res = run("apply", "--db", accounts, mdir, "--on-blockers", "terminate",
+                  "--blocker-wait", "1s")
+        assert res.returncode == 3, res.stderr
+        assert sql(accounts, "SELECT gid FROM pg_prepared_xacts") == [(gid,)]
+        assert not has_email(accounts)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SELECT gid FROM pg_prepared_xacts WHERE gid = %s", (gid,))
+            if cur.fetchone():
+                cur.execute(f"ROLLBACK PREPARED '{gid}'")
+        conn.close()
+    assert run("apply", "--db", accounts, mdir).returncode == 0
+    assert has_email(accounts)
+
+
 def test_wait_gives_up_after_blocker_wait(accounts, run, write_migrations, sessions):
     holder = Session(accounts, "billing").hold("SELECT * FROM accounts")
     sessions.append(holder)
