@@ -379,12 +379,14 @@ attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, cons
 	e.attempts = n;
 	e.attempt_log = log_doc;
 	e.git_commit = r->git_commit;
-	if (!history_record(r->conn, r->history, &e, &run->err)) {
+	switch (history_record_and_commit(r->conn, r->history, &e, &run->err)) {
+	case PG_COMMITTED:
+		break;
+	case PG_QUERY_FAILED:
 		log_error("cannot record %s in the history table: %s", m->path, run->err.message);
 		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
 		goto failed;
-	}
-	if (!pgsql_exec(r->conn, "COMMIT", &run->err)) {
+	case PG_COMMIT_FAILED:
 		/* A failed COMMIT (a deferred constraint, say) has ended the transaction. */
 		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
 		run->ms = attempt_now_ms() - start;

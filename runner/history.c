@@ -181,8 +181,12 @@ history_free(History *h)
 	memset(h, 0, sizeof *h);
 }
 
-bool
-history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgError *err)
+/*
+ * Inserts or updates e's row; with then_commit, COMMIT goes with it in one
+ * round trip (pgsql_query_then_commit).
+ */
+static PgCommitOutcome
+record(PgConn *conn, const History *h, const HistoryEntry *e, bool then_commit, PgError *err)
 {
 	char done[16], duration[32], attempts[16];
 	char *log_text = e->attempt_log ? cJSON_PrintUnformatted(e->attempt_log) : NULL;
@@ -193,6 +197,7 @@ history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgError *e
 		first_env(git_commit_vars, sizeof git_commit_vars / sizeof git_commit_vars[0]),
 		MIGSAFE_VERSION,
 	};
+	int nparams = (int) (sizeof params / sizeof params[0]);
 	char *sql = xasprintf(
 		"INSERT INTO %s AS h (version, name, checksum, status, statements_done, duration_ms, "
 		"attempts, attempt_log, ci_job, git_commit, migsafe_version) "
@@ -205,16 +210,33 @@ history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgError *e
 		"applied_by = current_user, client_host = inet_client_addr()::text, "
 		"ci_job = excluded.ci_job, git_commit = excluded.git_commit, "
 		"migsafe_version = excluded.migsafe_version", h->table);
-	PgResult *r;
+	PgCommitOutcome outcome = PG_COMMITTED;
 
 	snprintf(done, sizeof done, "%d", e->statements_done);
 	snprintf(duration, sizeof duration, "%lld", (long long) e->duration_ms);
 	snprintf(attempts, sizeof attempts, "%d", e->attempts);
-	r = pgsql_query(conn, sql, (int) (sizeof params / sizeof params[0]), params, err);
+	if (then_commit) {
+		outcome = pgsql_query_then_commit(conn, sql, nparams, params, err);
+	} else {
+		PgResult *r = pgsql_query(conn, sql, nparams, params, err);
+
+		if (r == NULL)
+			outcome = PG_QUERY_FAILED;
+		pgresult_free(r);
+	}
 	free(sql);
 	free(log_text);
-	if (r == NULL)
-		return false;
-	pgresult_free(r);
-	return true;
+	return outcome;
+}
+
+bool
+history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgError *err)
+{
+	return record(conn, h, e, false, err) == PG_COMMITTED;
+}
+
+PgCommitOutcome
+history_record_and_commit(PgConn *conn, const History *h, const HistoryEntry *e, PgError *err)
+{
+	return record(conn, h, e, true, err);
 }

@@ -72,4 +72,12 @@ typedef struct HistoryEntry {
  */
 bool history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgError *err);
 
+/*
+ * The same as the last step of a transactional migration: the row and
+ * COMMIT in one round trip, so that the migration's locks are released
+ * sooner (see PgCommitOutcome for what a failure leaves).
+ */
+PgCommitOutcome history_record_and_commit(PgConn *conn, const History *h, const HistoryEntry *e,
+										  PgError *err);
+
 #endif

@@ -58,6 +58,21 @@ bool pgsql_in_transaction(const PgConn *conn);
 /* Runs a command that returns no rows; false with err filled on error. */
 bool pgsql_exec(PgConn *conn, const char *sql, PgError *err);
 
+/* How pgsql_query_then_commit ended. */
+typedef enum PgCommitOutcome {
+	PG_COMMITTED,            /* both ran: the transaction committed */
+	PG_QUERY_FAILED,         /* the query failed; COMMIT did not run: the transaction is open, aborted */
+	PG_COMMIT_FAILED         /* the query ran, COMMIT failed: the transaction has ended */
+} PgCommitOutcome;
+
+/*
+ * Runs a command with text parameters and then COMMIT, sent together
+ * (libpq's pipeline mode): the transaction's locks are released one client
+ * round trip sooner than with two calls. err tells why when it failed.
+ */
+PgCommitOutcome pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams,
+										const char *const *params, PgError *err);
+
 /* Runs a query with text parameters ($1...); NULL with err filled on error. */
 PgResult *pgsql_query(PgConn *conn, const char *sql, int nparams, const char *const *params,
 					  PgError *err);
