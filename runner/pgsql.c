@@ -261,52 +261,6 @@ pgsql_query(PgConn *conn, const char *sql, int nparams, const char *const *param
 	return r;
 }
 
-/* Reads the results of one pipelined command; false (err filled) when it failed. */
-static bool
-pipeline_step_ok(PgConn *conn, PgError *err)
-{
-	PGresult *res;
-	bool ok = true;
-
-	while ((res = PQgetResult(conn->pg)) != NULL) {
-		ExecStatusType st = PQresultStatus(res);
-
-		if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-			if (st != PGRES_PIPELINE_ABORTED)
-				error_from_result(conn, res, err);
-			ok = false;
-		}
-		PQclear(res);
-		if (st == PGRES_FATAL_ERROR && PQstatus(conn->pg) != CONNECTION_OK)
-			break;               /* the connection is gone: nothing more will come */
-	}
-	return ok;
-}
-
-PgCommitOutcome
-pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams, const char *const *params,
-						PgError *err)
-{
-	PgCommitOutcome outcome = PG_COMMITTED;
-
-	if (PQenterPipelineMode(conn->pg) != 1 ||
-		PQsendQueryParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
-		PQsendQueryParams(conn->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
-		PQpipelineSync(conn->pg) != 1) {
-		error_from_result(conn, NULL, err);
-		outcome = PG_QUERY_FAILED;
-	} else if (!pipeline_step_ok(conn, err)) {
-		outcome = PG_QUERY_FAILED;
-		pipeline_step_ok(conn, err);         /* COMMIT: aborted, not run */
-	} else if (!pipeline_step_ok(conn, err)) {
-		outcome = PG_COMMIT_FAILED;
-	}
-	if (PQstatus(conn->pg) == CONNECTION_OK)
-		PQclear(PQgetResult(conn->pg));      /* the pipeline's sync point */
-	PQexitPipelineMode(conn->pg);
-	return outcome;
-}
-
 int
 pgresult_rows(const PgResult *r)
 {
@@ -385,7 +339,8 @@ pgsql_send(PgConn *conn, const char *sql, PgError *err)
 
 /*
  * Collects every result of the statement; keeps the first error, if any.
- * Returns false when there was an error.
+ * Returns false when there was an error. In a pipeline, a command skipped
+ * after an earlier error fails without an error of its own.
  */
 static bool
 collect_results(PgConn *conn, PgError *err)
@@ -397,13 +352,41 @@ collect_results(PgConn *conn, PgError *err)
 		ExecStatusType st = PQresultStatus(res);
 
 		if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-			error_from_result(conn, res, err);
+			if (st != PGRES_PIPELINE_ABORTED)
+				error_from_result(conn, res, err);
 			ok = false;
 		}
 		PQclear(res);
+		if (st == PGRES_FATAL_ERROR && PQstatus(conn->pg) != CONNECTION_OK)
+			break;               /* the connection is gone: nothing more will come */
 	}
 	return ok;
 }
+
+PgCommitOutcome
+pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams, const char *const *params,
+						PgError *err)
+{
+	PgCommitOutcome outcome = PG_COMMITTED;
+
+	if (PQenterPipelineMode(conn->pg) != 1 ||
+		PQsendQueryParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
+		PQsendQueryParams(conn->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+		PQpipelineSync(conn->pg) != 1) {
+		error_from_result(conn, NULL, err);
+		outcome = PG_QUERY_FAILED;
+	} else if (!collect_results(conn, err)) {
+		outcome = PG_QUERY_FAILED;
+		collect_results(conn, err);         /* COMMIT: aborted, not run */
+	} else if (!collect_results(conn, err)) {
+		outcome = PG_COMMIT_FAILED;
+	}
+	if (PQstatus(conn->pg) == CONNECTION_OK)
+		PQclear(PQgetResult(conn->pg));      /* the pipeline's sync point */
+	PQexitPipelineMode(conn->pg);
+	return outcome;
+}
+
 
 int
 pgsql_poll(PgConn *conn, int timeout_ms, PgError *err)
