@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sqlparse.h"
 #include "watcher.h"
 
 /*
@@ -67,7 +68,7 @@ static const char *scan_sql =
 	"       (l.mask >> m.n) & 1 = 1 AS conflicts, "
 	"       coalesce(a.backend_type = 'autovacuum worker' "
 	"                AND a.query NOT LIKE '%to prevent wraparound%', false) AS yields, "
-	"       l.pid IS NULL AS prepared "
+	"       l.pid IS NULL AS prepared, l.virtualtransaction "
 	"FROM (SELECT l.virtualtransaction, l.pid, l.mode, l.granted, l.relation, need.mask "
 	"      FROM pg_locks l JOIN need ON need.relid = l.relation "
 	"      WHERE l.locktype = 'relation' "
@@ -78,6 +79,19 @@ static const char *scan_sql =
 	"LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
 	"WHERE coalesce(a.application_name, '') NOT LIKE 'migsafe%' "
 	"ORDER BY l.virtualtransaction, conflicts DESC, l.granted DESC, m.n DESC";
+
+/*
+ * A prepared transaction has no session to describe it: who prepared it,
+ * when, and the gid that ends it, by the virtual transaction of its locks
+ * ($1, a text array). Read only when the scan found one.
+ */
+static const char *prepared_sql =
+	"SELECT x.virtualtransaction, p.owner::text, "
+	"       (extract(epoch FROM clock_timestamp() - p.prepared) * 1000)::bigint, "
+	"       'PREPARE TRANSACTION ' || quote_literal(p.gid) "
+	"FROM pg_locks x JOIN pg_prepared_xacts p ON p.transaction = x.transactionid "
+	"WHERE x.locktype = 'transactionid' AND x.pid IS NULL "
+	"  AND x.virtualtransaction = ANY ($1::text[])";
 
 /* Each target as the server resolves it, with its number of descendants. */
 static const char *resolve_sql =
@@ -264,12 +278,62 @@ modes_json(void)
 	return out;
 }
 
+/*
+ * Fills in the owner, age and query of the prepared transactions among
+ * out's sessions from `first` on, found by their virtual transactions (in
+ * scan order); on an error they keep their bare description.
+ */
+static void
+describe_prepared(PgConn *conn, const StrList *vxids, bool redact, LiveScan *out, size_t first)
+{
+	StrBuf arr = {0};
+	PgError err = {0};
+	PgResult *r;
+	const char *param;
+	size_t k = 0;
+
+	strbuf_append(&arr, "{");
+	for (size_t i = 0; i < vxids->count; i++)
+		strbuf_appendf(&arr, "%s\"%s\"", i ? "," : "", vxids->items[i]);
+	strbuf_append(&arr, "}");
+	param = arr.data;
+	r = pgsql_query(conn, prepared_sql, 1, &param, &err);
+	strbuf_free(&arr);
+	if (r == NULL) {
+		log_debug("cannot describe prepared transactions: %s", err.message);
+		pgsql_error_free(&err);
+		return;
+	}
+	for (size_t i = first; i < out->count && k < vxids->count; i++) {
+		Blocker *b = &out->items[i].b;
+
+		if (!out->items[i].prepared)
+			continue;
+		for (int row = 0; row < pgresult_rows(r); row++) {
+			const char *q;
+
+			if (strcmp(pgresult_get(r, row, 0), vxids->items[k]) != 0)
+				continue;
+			free(b->usename);
+			b->usename = pgresult_dup(r, row, 1);
+			b->xact_age_ms = b->state_age_ms = pgresult_get_int(r, row, 2, -1);
+			q = pgresult_get(r, row, 3);
+			free(b->query);
+			b->query = redact ? sqlparse_redact(q) : xstrdup(q);
+		}
+		k++;
+	}
+	pgresult_free(r);
+}
+
 bool
 locks_live_scan(PgConn *conn, const LockTargets *t, bool redact, LiveScan *out)
 {
 	char *targets, *modes;
 	const char *params[2];
 	PgError err = {0};
+	StrList prepared_vxids = {0};
+	size_t first = out->count;
 	PgResult *r;
 
 	if (t->count == 0)
@@ -300,9 +364,13 @@ locks_live_scan(PgConn *conn, const LockTargets *t, bool redact, LiveScan *out)
 		if (s->prepared) {
 			s->b.backend_type = xstrdup("prepared transaction");
 			s->b.state = xstrdup("prepared");
+			strlist_add(&prepared_vxids, pgresult_get(r, i, 16));
 		}
 	}
 	pgresult_free(r);
+	if (prepared_vxids.count > 0)
+		describe_prepared(conn, &prepared_vxids, redact, out, first);
+	strlist_free(&prepared_vxids);
 	return true;
 }
 

@@ -116,6 +116,13 @@ def test_prepared_transaction_is_a_blocker_that_is_never_signalled(accounts, run
         assert (b["pid"], b["state"], b["backend_type"]) == (0, "prepared", "prepared transaction")
         assert (b["mode"], b["granted"], b["relation"]) == ("AccessShareLock", True,
                                                             "public.accounts")
+        # no session: who prepared it, how long ago, and the gid that ends it
+        owner = sql(accounts, "SELECT owner::text FROM pg_prepared_xacts WHERE gid = %s",
+                    (gid,))[0][0]
+        assert b["usename"] == owner
+        assert b["query"] == f"PREPARE TRANSACTION '{gid}'"
+        assert 0 <= b["xact_age_ms"] < 60_000
+        assert f"PREPARE TRANSACTION '{gid}'" in res.stderr and f"user={owner}" in res.stderr
 
         res = run("apply", "--db", accounts, mdir, "--on-blockers", "terminate",
                   "--blocker-wait", "1s")
