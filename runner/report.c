@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gitrepo.h"
+#include "jsonprint.h"
 #include "log.h"
 #include "output.h"
 #include "since.h"
@@ -155,14 +156,12 @@ report_document(const char *command, const MigrationList *l)
 char *
 report_render_json(const cJSON *doc, const MigrationList *l)
 {
-	char *s = cJSON_Print(doc);
-	size_t n = strlen(s);
+	StrBuf sb = {0};
 
 	(void) l;
-	s = xrealloc(s, n + 2);     /* add the final newline in place: reports can be large */
-	s[n] = '\n';
-	s[n + 1] = '\0';
-	return s;
+	jsonprint_append(&sb, doc, 0);
+	strbuf_append_n(&sb, "\n", 1);
+	return strbuf_detach(&sb);
 }
 
 ReportRenderer

@@ -1,9 +1,9 @@
 /*
  * report_stream.c — the check report written one migration at a time.
  *
- * The JSON is the same document report_document builds, byte for byte: the
- * parts cJSON prints stand alone (the header, each migration, the summary)
- * are re-indented to the depth they have inside the whole document.
+ * The JSON is the same document report_document builds, byte for byte: each
+ * migration and the summary are printed at the depth they have inside the
+ * whole document.
  */
 #include "report_stream.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gitrepo.h"
+#include "jsonprint.h"
 #include "log.h"
 #include "output.h"
 
@@ -24,8 +25,6 @@ struct ReportStream {
 	ReportCounts counts;
 	bool any;                /* a migration was written (JSON array separator) */
 	StrBuf buf;              /* what is written next */
-	char *print;             /* cJSON prints here */
-	size_t print_cap;
 };
 
 /* Writes JSON to the outputs that take it. */
@@ -41,55 +40,21 @@ json_write(ReportStream *rs, const char *data, size_t len)
 	return ok;
 }
 
-/*
- * Appends cJSON's printing of item to rs->buf, as it reads `depth` levels
- * deep in a document (a tab more after each newline per level). cJSON
- * prints into rs->print, reused from one migration to the next.
- */
-static void
-append_indented(ReportStream *rs, cJSON *item, int depth)
-{
-	const char *p;
-	size_t lines = 0;
-	char *o;
-
-	while (!cJSON_PrintPreallocated(item, rs->print, (int) rs->print_cap, true)) {
-		rs->print_cap = rs->print_cap ? rs->print_cap * 2 : 65536;
-		rs->print = xrealloc(rs->print, rs->print_cap);
-	}
-	for (p = rs->print; *p; p++)
-		lines += *p == '\n';
-	strbuf_grow(&rs->buf, (size_t) (p - rs->print) + lines * (size_t) depth);
-	o = rs->buf.data + rs->buf.len;
-	for (p = rs->print; *p; p++) {
-		*o++ = *p;
-		if (*p == '\n')
-			for (int i = 0; i < depth; i++)
-				*o++ = '\t';
-	}
-	*o = '\0';
-	rs->buf.len = (size_t) (o - rs->buf.data);
-}
-
 /* The document up to the opening of the "migrations" array. */
 static bool
 json_begin(ReportStream *rs, const char *git_path)
 {
 	cJSON *head = cJSON_CreateObject();
-	char *printed;
-	size_t n;
 	bool ok;
 
 	cJSON_AddStringToObject(head, "migsafe_version", MIGSAFE_VERSION);
 	cJSON_AddNumberToObject(head, "report_version", REPORT_VERSION);
 	cJSON_AddStringToObject(head, "command", rs->command);
 	cJSON_AddItemToObject(head, "git", gitrepo_report_json(git_path));
-	printed = cJSON_Print(head);
-	n = strlen(printed) - 2;             /* without the closing "\n}" */
-	strbuf_append_n(&rs->buf, printed, n);
+	jsonprint_append(&rs->buf, head, 0);
+	rs->buf.len -= 2;                    /* without the closing "\n}" */
 	strbuf_append(&rs->buf, ",\n\t\"migrations\":\t[");
 	ok = json_write(rs, rs->buf.data, rs->buf.len);
-	free(printed);
 	cJSON_Delete(head);
 	return ok;
 }
@@ -103,7 +68,7 @@ json_migration(ReportStream *rs, const Migration *m)
 
 	rs->buf.len = 0;
 	strbuf_append(&rs->buf, rs->any ? ", " : "");
-	append_indented(rs, item, 2);
+	jsonprint_append(&rs->buf, item, 2);
 	cJSON_Delete(item);
 	ok = json_write(rs, rs->buf.data, rs->buf.len);
 	rs->any = true;
@@ -119,7 +84,7 @@ json_end(ReportStream *rs)
 
 	rs->buf.len = 0;
 	strbuf_append(&rs->buf, "],\n\t\"summary\":\t");
-	append_indented(rs, summary, 1);
+	jsonprint_append(&rs->buf, summary, 1);
 	strbuf_append(&rs->buf, "\n}\n");
 	cJSON_Delete(summary);
 	ok = json_write(rs, rs->buf.data, rs->buf.len);
@@ -232,6 +197,5 @@ report_stream_free(ReportStream *rs)
 		migration_free(rs->migrations.items[i]);
 	free(rs->migrations.items);
 	strbuf_free(&rs->buf);
-	free(rs->print);
 	free(rs);
 }
