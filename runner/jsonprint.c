@@ -18,14 +18,6 @@
 
 static void print_value(StrBuf *sb, const cJSON *item, int depth);
 
-/* Appends n bytes that the caller has made room for. */
-static inline void
-put(StrBuf *sb, const char *s, size_t n)
-{
-	memcpy(sb->data + sb->len, s, n);
-	sb->len += n;
-}
-
 static void
 append_tabs(StrBuf *sb, int n)
 {
@@ -35,44 +27,47 @@ append_tabs(StrBuf *sb, int n)
 	sb->data[sb->len] = '\0';
 }
 
+/* The escape of each byte cJSON escapes (u: \u00XX), 0 for bytes kept as they are. */
+static const char escapes[256] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"',
+	['\\'] = '\\',
+	[0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u', [0x06] = 'u',
+	[0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u',
+	[0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u',
+	[0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+	[0x1e] = 'u', [0x1f] = 'u',
+};
+
 /* Appends a JSON string literal: cJSON's escapes, other bytes as they are. */
 static void
 print_string(StrBuf *sb, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 2;
+	const unsigned char *p = (const unsigned char *) (s ? s : "");
 
-	if (s == NULL)
-		s = "";
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		n += *p < 32 || *p == '"' || *p == '\\' ? 6 : 1;
-	strbuf_grow(sb, n);
-	sb->data[sb->len++] = '"';
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-		char esc = 0;
+	strbuf_append_n(sb, "\"", 1);
+	for (;;) {
+		const unsigned char *run = p;
+		char esc;
 
-		switch (*p) {
-			case '"': esc = '"'; break;
-			case '\\': esc = '\\'; break;
-			case '\b': esc = 'b'; break;
-			case '\f': esc = 'f'; break;
-			case '\n': esc = 'n'; break;
-			case '\r': esc = 'r'; break;
-			case '\t': esc = 't'; break;
-			default: break;
-		}
-		if (esc) {
-			sb->data[sb->len++] = '\\';
-			sb->data[sb->len++] = esc;
-		} else if (*p < 32) {
+		while (*p && escapes[*p] == 0)
+			p++;
+		strbuf_append_n(sb, (const char *) run, (size_t) (p - run));
+		if (*p == '\0')
+			break;
+		esc = escapes[*p];
+		if (esc == 'u') {
 			char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 
-			put(sb, u, sizeof u);
-		} else
-			sb->data[sb->len++] = (char) *p;
+			strbuf_append_n(sb, u, sizeof u);
+		} else {
+			char e[2] = {'\\', esc};
+
+			strbuf_append_n(sb, e, sizeof e);
+		}
+		p++;
 	}
-	sb->data[sb->len++] = '"';
-	sb->data[sb->len] = '\0';
+	strbuf_append_n(sb, "\"", 1);
 }
 
 /*

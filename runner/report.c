@@ -25,13 +25,38 @@ static const struct {
 	{"markdown", report_render_markdown},
 };
 
+/*
+ * Members under literal keys, with values borrowed from the model: the
+ * reports of a large check are built and printed one migration at a time,
+ * and copying every statement's text only to free it again costs more than
+ * the printing. A NULL string leaves the member out, as cJSON does.
+ */
+static void
+put_str(cJSON *o, const char *key, const char *value)
+{
+	if (value)
+		cJSON_AddItemToObjectCS(o, key, cJSON_CreateStringReference(value));
+}
+
+static void
+put_num(cJSON *o, const char *key, double value)
+{
+	cJSON_AddItemToObjectCS(o, key, cJSON_CreateNumber(value));
+}
+
+static void
+put_bool(cJSON *o, const char *key, bool value)
+{
+	cJSON_AddItemToObjectCS(o, key, cJSON_CreateBool(value));
+}
+
 static cJSON *
 string_array(const StrList *l)
 {
 	cJSON *arr = cJSON_CreateArray();
 
 	for (size_t i = 0; i < l->count; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+		cJSON_AddItemToArray(arr, cJSON_CreateStringReference(l->items[i]));
 	return arr;
 }
 
@@ -40,23 +65,23 @@ report_statement_json(const Statement *st)
 {
 	cJSON *o = cJSON_CreateObject(), *locks = cJSON_CreateArray();
 
-	cJSON_AddNumberToObject(o, "index", st->index);
-	cJSON_AddNumberToObject(o, "line", st->line);
-	cJSON_AddNumberToObject(o, "column", st->column);
-	cJSON_AddStringToObject(o, "sql", st->sql);
-	cJSON_AddStringToObject(o, "kind", st->analysis.kind ? st->analysis.kind : "UNKNOWN");
+	put_num(o, "index", st->index);
+	put_num(o, "line", st->line);
+	put_num(o, "column", st->column);
+	put_str(o, "sql", st->sql);
+	put_str(o, "kind", st->analysis.kind ? st->analysis.kind : "UNKNOWN");
 	for (size_t i = 0; i < st->analysis.nlocks; i++) {
 		cJSON *lk = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(lk, "relation", st->analysis.locks[i].relation);
-		cJSON_AddStringToObject(lk, "mode", lockmode_name(st->analysis.locks[i].mode));
+		put_str(lk, "relation", st->analysis.locks[i].relation);
+		put_str(lk, "mode", lockmode_name(st->analysis.locks[i].mode));
 		cJSON_AddItemToArray(locks, lk);
 	}
-	cJSON_AddItemToObject(o, "locks", locks);
-	cJSON_AddItemToObject(o, "rewrites", string_array(&st->analysis.rewrites));
-	cJSON_AddItemToObject(o, "scans", string_array(&st->analysis.scans));
-	cJSON_AddBoolToObject(o, "transactional", st->analysis.transactional);
-	cJSON_AddBoolToObject(o, "known", st->analysis.known);
+	cJSON_AddItemToObjectCS(o, "locks", locks);
+	cJSON_AddItemToObjectCS(o, "rewrites", string_array(&st->analysis.rewrites));
+	cJSON_AddItemToObjectCS(o, "scans", string_array(&st->analysis.scans));
+	put_bool(o, "transactional", st->analysis.transactional);
+	put_bool(o, "known", st->analysis.known);
 	return o;
 }
 
@@ -65,16 +90,16 @@ finding_json(const Finding *f)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "rule", f->rule);
-	cJSON_AddStringToObject(o, "severity", severity_name(f->severity));
+	put_str(o, "rule", f->rule);
+	put_str(o, "severity", severity_name(f->severity));
 	if (f->statement >= 0)
-		cJSON_AddNumberToObject(o, "statement", f->statement);
+		put_num(o, "statement", f->statement);
 	else
-		cJSON_AddNullToObject(o, "statement");
-	cJSON_AddNumberToObject(o, "line", f->line);
-	cJSON_AddNumberToObject(o, "column", f->column);
-	cJSON_AddStringToObject(o, "message", f->message);
-	cJSON_AddStringToObject(o, "help", f->help);
+		cJSON_AddItemToObjectCS(o, "statement", cJSON_CreateNull());
+	put_num(o, "line", f->line);
+	put_num(o, "column", f->column);
+	put_str(o, "message", f->message);
+	put_str(o, "help", f->help);
 	return o;
 }
 
@@ -83,18 +108,18 @@ report_migration_json(const Migration *m)
 {
 	cJSON *o = cJSON_CreateObject(), *stmts = cJSON_CreateArray(), *findings = cJSON_CreateArray();
 
-	cJSON_AddStringToObject(o, "path", m->path);
-	cJSON_AddStringToObject(o, "version", m->version);
-	cJSON_AddStringToObject(o, "name", m->name);
-	cJSON_AddStringToObject(o, "layout", layout_name(m->layout));
-	cJSON_AddStringToObject(o, "checksum", m->checksum);
-	cJSON_AddBoolToObject(o, "transactional", m->transactional);
+	put_str(o, "path", m->path);
+	put_str(o, "version", m->version);
+	put_str(o, "name", m->name);
+	put_str(o, "layout", layout_name(m->layout));
+	put_str(o, "checksum", m->checksum);
+	put_bool(o, "transactional", m->transactional);
 	for (size_t i = 0; i < m->nstmts; i++)
 		cJSON_AddItemToArray(stmts, report_statement_json(&m->stmts[i]));
-	cJSON_AddItemToObject(o, "statements", stmts);
+	cJSON_AddItemToObjectCS(o, "statements", stmts);
 	for (size_t i = 0; i < m->nfindings; i++)
 		cJSON_AddItemToArray(findings, finding_json(&m->findings[i]));
-	cJSON_AddItemToObject(o, "findings", findings);
+	cJSON_AddItemToObjectCS(o, "findings", findings);
 	return o;
 }
 

@@ -18,10 +18,14 @@
  * Builds the document every command starts from: version, command, the
  * migrations with their statements, locks and findings, and the summary.
  * The caller owns it; commands add their own fields (target, attempts...).
+ * It borrows the migrations' strings: delete it before freeing them.
  */
 cJSON *report_document(const char *command, const MigrationList *l);
 
-/* One migration as the contract shows it: statements, locks, findings. */
+/*
+ * One migration as the contract shows it: statements, locks, findings. Like
+ * the document, it borrows m's strings.
+ */
 cJSON *report_migration_json(const Migration *m);
 
 /* What the summary counts: reported migrations, their statements and findings. */
@@ -37,7 +41,7 @@ void report_counts_add(ReportCounts *c, const Migration *m);
 /* The "summary" object of the contract. */
 cJSON *report_summary_json(const ReportCounts *c);
 
-/* One statement as the contract shows it. */
+/* One statement as the contract shows it; it borrows st's strings. */
 cJSON *report_statement_json(const Statement *st);
 
 /* Recomputes "summary" counts from the migrations in doc. */
