@@ -395,7 +395,7 @@ collect_named_relations(AnalyzeContext *ctx, const cJSON *node, const char *key,
 
 	if (node == NULL)
 		return;
-	if (cJSON_IsObject(node) && (cJSON_GetObjectItemCaseSensitive(node, "relname") != NULL) &&
+	if (cJSON_IsObject(node) && (pgnode_get(node, "relname") != NULL) &&
 		(key == NULL || strcmp(key, "RangeVar") == 0 || strcmp(key, "relation") == 0 ||
 		 strcmp(key, "table") == 0 || strcmp(key, "rel") == 0)) {
 		char *name = analyze_rangevar(ctx, node);

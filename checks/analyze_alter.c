@@ -174,7 +174,7 @@ expr_is_volatile(const cJSON *node)
 static void
 refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
-	const cJSON *coldef = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
+	const cJSON *coldef = pgnode_as(pgnode_get(cmd, "def"), "ColumnDef");
 	const cJSON *c;
 	CatType type;
 	CatDomain *domain;
@@ -183,7 +183,7 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 	(void) mode;
 	if (coldef == NULL)
 		return;
-	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &type);
+	analyze_type_from_typename(pgnode_get(coldef, "typeName"), &type);
 	if (!type.array && pgfacts_serial_base(type.name))
 		st->rewrite = true;   /* DEFAULT nextval(...) is volatile */
 	domain = catalog_domain_find(st->ctx->catalog, type.name);
@@ -197,7 +197,7 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 		if (contype == NULL)
 			continue;
 		if (strcmp(contype, "CONSTR_DEFAULT") == 0) {
-			const cJSON *expr = cJSON_GetObjectItemCaseSensitive(con, "raw_expr");
+			const cJSON *expr = pgnode_get(con, "raw_expr");
 			bool is_null = pgnode_bool(pgnode_as(expr, "A_Const"), "isnull");
 
 			if (!is_null && (!fast_default || expr_is_volatile(expr)))
@@ -218,7 +218,7 @@ refine_add_column(AlterState *st, const cJSON *cmd, LockMode *mode)
 			const char *contype = pgnode_str(con, "contype");
 
 			if (contype && strcmp(contype, "CONSTR_FOREIGN") == 0) {
-				char *ref = analyze_rangevar(st->ctx, cJSON_GetObjectItemCaseSensitive(con, "pktable"));
+				char *ref = analyze_rangevar(st->ctx, pgnode_get(con, "pktable"));
 
 				analyze_lock(st->ctx, st->a, ref, LOCK_SHARE_ROW_EXCLUSIVE, false);
 				free(ref);
@@ -235,7 +235,7 @@ refine_column_default(AlterState *st, const cJSON *cmd, LockMode *mode)
 
 	(void) mode;
 	if (col)
-		analyze_column_default(st->ctx, col, cJSON_GetObjectItemCaseSensitive(cmd, "def"));
+		analyze_column_default(st->ctx, col, pgnode_get(cmd, "def"));
 }
 
 /*
@@ -296,7 +296,7 @@ using_is_plain_column(const cJSON *expr, const char *column)
 	const cJSON *fields;
 
 	if (cast)
-		expr = cJSON_GetObjectItemCaseSensitive(cast, "arg");
+		expr = pgnode_get(cast, "arg");
 	ref = pgnode_as(expr, "ColumnRef");
 	fields = pgnode_list(ref, "fields");
 	return ref && pgnode_list_len(fields) == 1 && column && pgnode_last_name(fields) &&
@@ -336,15 +336,15 @@ static void
 refine_alter_type(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
 	const char *column = pgnode_str(cmd, "name");
-	const cJSON *coldef = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "ColumnDef");
-	const cJSON *using = cJSON_GetObjectItemCaseSensitive(coldef, "raw_default");
+	const cJSON *coldef = pgnode_as(pgnode_get(cmd, "def"), "ColumnDef");
+	const cJSON *using = pgnode_get(coldef, "raw_default");
 	CatColumn *col = catalog_column_find(st->rel, column);
 	CatDomain *from_domain, *to_domain;
 	CatType to;
 
 	(void) mode;
 	rebuild_foreign_keys(st, column);
-	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(coldef, "typeName"), &to);
+	analyze_type_from_typename(pgnode_get(coldef, "typeName"), &to);
 	from_domain = col ? catalog_domain_find(st->ctx->catalog, col->type.name) : NULL;
 	to_domain = catalog_domain_find(st->ctx->catalog, to.name);
 	/* a domain stores its base type's bytes; a constrained one must check every value */
@@ -380,7 +380,7 @@ refine_set_not_null(AlterState *st, const cJSON *cmd, LockMode *mode)
 static void
 refine_add_constraint(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
-	const cJSON *con = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "Constraint");
+	const cJSON *con = pgnode_as(pgnode_get(cmd, "def"), "Constraint");
 	const char *contype = pgnode_str(con, "contype");
 	bool not_valid = pgnode_bool(con, "skip_validation");
 
@@ -498,7 +498,7 @@ refine_reloptions(AlterState *st, const cJSON *cmd, LockMode *mode)
 	LockMode m = LOCK_NONE;
 
 	(void) st;
-	cJSON_ArrayForEach(opt, pgnode_list(pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "List"),
+	cJSON_ArrayForEach(opt, pgnode_list(pgnode_as(pgnode_get(cmd, "def"), "List"),
 										"items")) {
 		m = lockmode_strongest(m, pgfacts_reloption_lock(pgnode_str(pgnode_as(opt, "DefElem"), "defname")));
 	}
@@ -509,9 +509,9 @@ refine_reloptions(AlterState *st, const cJSON *cmd, LockMode *mode)
 static const char *
 partition_name(AlterState *st, const cJSON *cmd, char **owned)
 {
-	const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
+	const cJSON *pc = pgnode_as(pgnode_get(cmd, "def"), "PartitionCmd");
 
-	*owned = analyze_rangevar(st->ctx, cJSON_GetObjectItemCaseSensitive(pc, "name"));
+	*owned = analyze_rangevar(st->ctx, pgnode_get(pc, "name"));
 	return *owned;
 }
 
@@ -526,8 +526,8 @@ refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 	char *part;
 	CatRelation *p;
 
-	const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
-	bool is_default = pgnode_bool(cJSON_GetObjectItemCaseSensitive(pc, "bound"), "is_default");
+	const cJSON *pc = pgnode_as(pgnode_get(cmd, "def"), "PartitionCmd");
+	bool is_default = pgnode_bool(pgnode_get(pc, "bound"), "is_default");
 
 	if (!pgfacts_has(st->ctx->pg_version, PGFACT_ATTACH_PARTITION_SHARE_UPDATE))
 		*mode = LOCK_ACCESS_EXCLUSIVE;
@@ -552,7 +552,7 @@ refine_attach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 static void
 refine_detach_partition(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
-	const cJSON *pc = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "PartitionCmd");
+	const cJSON *pc = pgnode_as(pgnode_get(cmd, "def"), "PartitionCmd");
 	bool concurrent = pgnode_bool(pc, "concurrent");
 	char *part;
 	CatRelation *p;
@@ -638,7 +638,7 @@ refine_cluster_on(AlterState *st, const cJSON *cmd, LockMode *mode)
 static void
 refine_inherit(AlterState *st, const cJSON *cmd, LockMode *mode)
 {
-	const cJSON *rv = pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), "RangeVar");
+	const cJSON *rv = pgnode_as(pgnode_get(cmd, "def"), "RangeVar");
 	char *parent = analyze_rangevar(st->ctx, rv);
 	const char *subtype = pgnode_str(cmd, "subtype");
 	bool add = subtype && strcmp(subtype, "AT_AddInherit") == 0;
@@ -712,7 +712,7 @@ add_storage(AnalyzeContext *ctx, StrList *list, const char *rel, bool recurse)
 void
 analyze_alter_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	const char *objtype = pgnode_str(body, "objtype");
 	char *table = analyze_rangevar(ctx, rv);
 	bool recurse_any = false;

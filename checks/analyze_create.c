@@ -25,7 +25,7 @@ analyze_not_null_column(const cJSON *expr)
 
 	if (test == NULL || type == NULL || strcmp(type, "IS_NOT_NULL") != 0)
 		return NULL;
-	fields = pgnode_list(pgnode_as(cJSON_GetObjectItemCaseSensitive(test, "arg"), "ColumnRef"), "fields");
+	fields = pgnode_list(pgnode_as(pgnode_get(test, "arg"), "ColumnRef"), "fields");
 	return pgnode_list_len(fields) == 1 ? pgnode_last_name(fields) : NULL;
 }
 
@@ -48,7 +48,7 @@ void
 analyze_define_foreign_key(AnalyzeContext *ctx, const char *table, const cJSON *con,
 						   const char *column, Analysis *a)
 {
-	char *ref = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(con, "pktable"));
+	char *ref = analyze_rangevar(ctx, pgnode_get(con, "pktable"));
 	const char *upd = pgnode_str(con, "fk_upd_action");
 	const char *del = pgnode_str(con, "fk_del_action");
 	CatForeignKey *fk;
@@ -144,7 +144,7 @@ void
 analyze_column_default(AnalyzeContext *ctx, CatColumn *col, const cJSON *expr)
 {
 	const cJSON *cast = pgnode_as(expr, "TypeCast");
-	const cJSON *call = pgnode_as(cast ? cJSON_GetObjectItemCaseSensitive(cast, "arg") : expr, "FuncCall");
+	const cJSON *call = pgnode_as(cast ? pgnode_get(cast, "arg") : expr, "FuncCall");
 	const cJSON *args = pgnode_list(call, "args");
 	const char *seq = pgnode_const_str(cJSON_GetArrayItem(args, 0));
 	const char *fname = pgnode_last_name(pgnode_list(call, "funcname"));
@@ -170,7 +170,7 @@ void
 analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef, Analysis *a)
 {
 	const char *colname = pgnode_str(coldef, "colname");
-	const cJSON *type_name = cJSON_GetObjectItemCaseSensitive(coldef, "typeName");
+	const cJSON *type_name = pgnode_get(coldef, "typeName");
 	const char *serial_base;
 	bool owns_sequence = false;
 	CatColumn *col;
@@ -202,7 +202,7 @@ analyze_define_column(AnalyzeContext *ctx, CatRelation *rel, const cJSON *coldef
 		else if (strcmp(contype, "CONSTR_PRIMARY") == 0)
 			strlist_add_unique(&rel->pkey, colname);
 		else if (strcmp(contype, "CONSTR_DEFAULT") == 0)
-			analyze_column_default(ctx, col, cJSON_GetObjectItemCaseSensitive(con, "raw_expr"));
+			analyze_column_default(ctx, col, pgnode_get(con, "raw_expr"));
 	}
 	if (owns_sequence) {
 		char *seq = owned_sequence_name(rel->name, colname);
@@ -238,7 +238,7 @@ analyze_define_constraint(AnalyzeContext *ctx, CatRelation *rel, const char *tab
 				strlist_add(&rel->pkey, pgnode_sval(key));
 		}
 	} else if (strcmp(contype, "CONSTR_CHECK") == 0 && pgnode_str(con, "conname")) {
-		const char *column = analyze_not_null_column(cJSON_GetObjectItemCaseSensitive(con, "raw_expr"));
+		const char *column = analyze_not_null_column(pgnode_get(con, "raw_expr"));
 
 		if (column)
 			catalog_check_add(ctx->catalog, table, pgnode_str(con, "conname"), column,
@@ -250,7 +250,7 @@ analyze_define_constraint(AnalyzeContext *ctx, CatRelation *rel, const char *tab
 static void
 define_like(AnalyzeContext *ctx, CatRelation *rel, const cJSON *like, Analysis *a)
 {
-	char *src = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(like, "relation"));
+	char *src = analyze_rangevar(ctx, pgnode_get(like, "relation"));
 	CatRelation *source = src ? catalog_find(ctx->catalog, src) : NULL;
 
 	analyze_lock(ctx, a, src, LOCK_LIKE_SOURCE, false);
@@ -263,9 +263,9 @@ define_like(AnalyzeContext *ctx, CatRelation *rel, const cJSON *like, Analysis *
 void
 analyze_create_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
-	bool partitioned = cJSON_GetObjectItemCaseSensitive(body, "partspec") != NULL;
-	const cJSON *bound = cJSON_GetObjectItemCaseSensitive(body, "partbound");
+	const cJSON *rv = pgnode_get(body, "relation");
+	bool partitioned = pgnode_get(body, "partspec") != NULL;
+	const cJSON *bound = pgnode_get(body, "partbound");
 	bool is_partition = bound != NULL;
 	bool is_default = pgnode_bool(bound, "is_default");
 	char *name = analyze_rangevar(ctx, rv);
@@ -322,9 +322,9 @@ analyze_create_table_as(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const char *objtype = pgnode_str(body, "objtype");
 	bool matview = objtype && strcmp(objtype, "OBJECT_MATVIEW") == 0;
-	const cJSON *into = cJSON_GetObjectItemCaseSensitive(body, "into");
-	const cJSON *query = cJSON_GetObjectItemCaseSensitive(body, "query");
-	char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(into, "rel"));
+	const cJSON *into = pgnode_get(body, "into");
+	const cJSON *query = pgnode_get(body, "query");
+	char *name = analyze_rangevar(ctx, pgnode_get(into, "rel"));
 	CatRelation *rel;
 
 	if (matview)
@@ -350,8 +350,8 @@ analyze_create_table_as(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_create_view(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "view"));
-	const cJSON *query = cJSON_GetObjectItemCaseSensitive(body, "query");
+	char *name = analyze_rangevar(ctx, pgnode_get(body, "view"));
+	const cJSON *query = pgnode_get(body, "query");
 	bool replace = pgnode_bool(body, "replace");
 	CatRelation *rel;
 
@@ -376,7 +376,7 @@ analyze_create_view(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_create_index(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	bool concurrent = pgnode_bool(body, "concurrent");
 	const char *idxname = pgnode_str(body, "idxname");
 	char *table = analyze_rangevar(ctx, rv);
@@ -423,7 +423,7 @@ sequence_owned_by(AnalyzeContext *ctx, CatRelation *seq, const cJSON *options, A
 
 		if (defname == NULL || strcmp(defname, "owned_by") != 0)
 			continue;
-		names = pgnode_list(pgnode_as(cJSON_GetObjectItemCaseSensitive(def, "arg"), "List"), "items");
+		names = pgnode_list(pgnode_as(pgnode_get(def, "arg"), "List"), "items");
 		table = analyze_name_list(ctx, names, 1);
 		if (table) {
 			/* the owning table is opened to check the column exists */
@@ -438,7 +438,7 @@ sequence_owned_by(AnalyzeContext *ctx, CatRelation *seq, const cJSON *options, A
 void
 analyze_create_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "sequence"));
+	char *name = analyze_rangevar(ctx, pgnode_get(body, "sequence"));
 	CatRelation *seq;
 
 	if (name == NULL)
@@ -457,7 +457,7 @@ analyze_create_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_alter_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "sequence"));
+	char *name = analyze_rangevar(ctx, pgnode_get(body, "sequence"));
 	CatRelation *seq;
 
 	if (name == NULL)
@@ -476,8 +476,8 @@ analyze_alter_sequence(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_create_foreign_table(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *base = cJSON_GetObjectItemCaseSensitive(body, "base");
-	char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(base, "relation"));
+	const cJSON *base = pgnode_get(body, "base");
+	char *name = analyze_rangevar(ctx, pgnode_get(base, "relation"));
 	CatRelation *rel;
 
 	analyze_create_table(ctx, base, a);

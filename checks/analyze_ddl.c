@@ -330,7 +330,7 @@ void
 analyze_rename(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const char *objtype = pgnode_str(body, "renameType");
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	const char *newname = pgnode_str(body, "newname");
 	char *rel = rv ? analyze_rangevar(ctx, rv) : NULL;
 	char *kind;
@@ -388,7 +388,7 @@ analyze_set_schema(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const char *objtype = pgnode_str(body, "objectType");
 	const char *newschema = pgnode_str(body, "newschema");
-	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "relation"));
+	char *rel = analyze_rangevar(ctx, pgnode_get(body, "relation"));
 	Catalog *cat = ctx->catalog;
 	char *kind;
 
@@ -566,7 +566,7 @@ analyze_vacuum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	}
 	cJSON_ArrayForEach(item, rels) {
 		const cJSON *vr = pgnode_as(item, "VacuumRelation");
-		char *rel = analyze_lock_rangevar(ctx, a, cJSON_GetObjectItemCaseSensitive(vr, "relation"), mode);
+		char *rel = analyze_lock_rangevar(ctx, a, pgnode_get(vr, "relation"), mode);
 
 		if (rel && full)
 			add_with_partitions(ctx, &a->rewrites, rel);
@@ -578,7 +578,7 @@ analyze_vacuum(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_cluster(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	Catalog *cat = ctx->catalog;
 	char *rel;
 
@@ -614,7 +614,7 @@ analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	const char *kind = pgnode_str(body, "kind");
 	bool concurrent = pgnode_has_option(pgnode_list(body, "params"), "concurrently");
 	LockMode mode = concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE;
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	char *rel = rv ? analyze_rangevar(ctx, rv) : NULL;
 
 	analyze_set_kind(a, concurrent ? "REINDEX CONCURRENTLY" : "REINDEX");
@@ -657,7 +657,7 @@ void
 analyze_refresh(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	bool concurrent = pgnode_bool(body, "concurrent");
-	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "relation"));
+	char *rel = analyze_rangevar(ctx, pgnode_get(body, "relation"));
 	CatRelation *mv = rel ? catalog_find(ctx->catalog, rel) : NULL;
 
 	if (concurrent)
@@ -677,7 +677,7 @@ analyze_refresh(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	char *rel = analyze_rangevar(ctx, rv);
 	CatRelation *r = rel ? catalog_find(ctx->catalog, rel) : NULL;
 
@@ -699,7 +699,7 @@ analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_policy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "table"));
+	char *rel = analyze_rangevar(ctx, pgnode_get(body, "table"));
 
 	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
 	free(rel);
@@ -711,7 +711,7 @@ analyze_comment(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const char *objtype = pgnode_str(body, "objtype");
 	cJSON *owned;
-	const cJSON *names = object_names(cJSON_GetObjectItemCaseSensitive(body, "object"), &owned);
+	const cJSON *names = object_names(pgnode_get(body, "object"), &owned);
 	char *rel = NULL;
 	char *sub = NULL;
 	char *kind;
@@ -750,7 +750,7 @@ analyze_grant(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_create_rule(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(body, "relation"));
+	char *rel = analyze_rangevar(ctx, pgnode_get(body, "relation"));
 
 	analyze_lock(ctx, a, rel, LOCK_ACCESS_EXCLUSIVE, false);
 	free(rel);
@@ -790,8 +790,8 @@ analyze_publication(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 
 	cJSON_ArrayForEach(item, pgnode_list(body, "pubobjects")) {
 		const cJSON *spec = pgnode_as(item, "PublicationObjSpec");
-		const cJSON *table = cJSON_GetObjectItemCaseSensitive(spec, "pubtable");
-		char *rel = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(table, "relation"));
+		const cJSON *table = pgnode_get(spec, "pubtable");
+		char *rel = analyze_rangevar(ctx, pgnode_get(table, "relation"));
 
 		analyze_lock(ctx, a, rel, LOCK_SHARE_UPDATE_EXCLUSIVE, false);
 		free(rel);
@@ -809,7 +809,7 @@ analyze_alter_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const char *subtype = pgnode_str(body, "subtype");
 	const char *domain = pgnode_last_name(pgnode_list(body, "typeName"));
-	const cJSON *con = pgnode_as(cJSON_GetObjectItemCaseSensitive(body, "def"), "Constraint");
+	const cJSON *con = pgnode_as(pgnode_get(body, "def"), "Constraint");
 	Catalog *cat = ctx->catalog;
 	bool checks;
 
@@ -845,7 +845,7 @@ analyze_create_domain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	(void) a;
 	if (name == NULL)
 		return;
-	analyze_type_from_typename(cJSON_GetObjectItemCaseSensitive(body, "typeName"), &base);
+	analyze_type_from_typename(pgnode_get(body, "typeName"), &base);
 	domain = catalog_domain_add(ctx->catalog, name, &base);
 	cattype_free(&base);
 	cJSON_ArrayForEach(c, pgnode_list(body, "constraints")) {

@@ -109,7 +109,7 @@ walk_function(QueryWalk *qw, const cJSON *call)
 		free(schema);
 		free(name);
 	}
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(call, "args"));
+	walk_node(qw, pgnode_get(call, "args"));
 }
 
 /*
@@ -134,7 +134,7 @@ walk_with(QueryWalk *qw, const cJSON *with)
 	cJSON_ArrayForEach(cte, pgnode_list(with, "ctes")) {
 		const cJSON *body = pgnode_as(cte, "CommonTableExpr");
 
-		walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "ctequery"));
+		walk_node(qw, pgnode_get(body, "ctequery"));
 	}
 }
 
@@ -207,17 +207,17 @@ walk_from_item(QueryWalk *qw, const cJSON *item, const RowLocking *rl)
 	const char *tag = pgnode_tag(item, &body);
 
 	if (tag && strcmp(tag, "RangeVar") == 0) {
-		const char *alias = pgnode_str(cJSON_GetObjectItemCaseSensitive(body, "alias"), "aliasname");
+		const char *alias = pgnode_str(pgnode_get(body, "alias"), "aliasname");
 		const char *visible = alias ? alias : pgnode_str(body, "relname");
 		bool locked = rl->all || (visible && strlist_contains(&rl->names, visible));
 
 		lock_rangevar(qw, body, locked ? LOCK_ROW_SHARE : LOCK_ACCESS_SHARE);
 	} else if (tag && strcmp(tag, "JoinExpr") == 0) {
-		walk_from_item(qw, cJSON_GetObjectItemCaseSensitive(body, "larg"), rl);
-		walk_from_item(qw, cJSON_GetObjectItemCaseSensitive(body, "rarg"), rl);
-		walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "quals"));
+		walk_from_item(qw, pgnode_get(body, "larg"), rl);
+		walk_from_item(qw, pgnode_get(body, "rarg"), rl);
+		walk_node(qw, pgnode_get(body, "quals"));
 	} else if (tag && strcmp(tag, "RangeSubselect") == 0) {
-		const cJSON *sub = pgnode_as(cJSON_GetObjectItemCaseSensitive(body, "subquery"), "SelectStmt");
+		const cJSON *sub = pgnode_as(pgnode_get(body, "subquery"), "SelectStmt");
 
 		if (sub)
 			walk_select(qw, sub, rl->all);
@@ -236,7 +236,7 @@ walk_select(QueryWalk *qw, const cJSON *body, bool lock_rows)
 	const cJSON *child;
 	const cJSON *item;
 
-	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, pgnode_get(body, "withClause"));
 	row_locking_read(body, &rl);
 	rl.all = rl.all || lock_rows;
 	cJSON_ArrayForEach(item, pgnode_list(body, "fromClause")) {
@@ -446,13 +446,13 @@ explicit_defaults(const cJSON *cols, const cJSON *select, StrList *given)
 static void
 walk_insert(QueryWalk *qw, const cJSON *body)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
-	const cJSON *select = pgnode_as(cJSON_GetObjectItemCaseSensitive(body, "selectStmt"), "SelectStmt");
+	const cJSON *rv = pgnode_get(body, "relation");
+	const cJSON *select = pgnode_as(pgnode_get(body, "selectStmt"), "SelectStmt");
 	char *table = analyze_rangevar(qw->ctx, rv);
 	StrList given = {0};
 	CatRelation *target;
 
-	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, pgnode_get(body, "withClause"));
 	if (table == NULL)
 		return;
 	/* rows are routed to any partition (each may be locked); inheritance children are not written */
@@ -469,8 +469,8 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 	foreign_key_checks(qw, table, NULL);
 	if (select)
 		walk_select(qw, select, false);
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "onConflictClause"));
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "returningList"));
+	walk_node(qw, pgnode_get(body, "onConflictClause"));
+	walk_node(qw, pgnode_get(body, "returningList"));
 	strlist_free(&given);
 	free(table);
 }
@@ -479,12 +479,12 @@ walk_insert(QueryWalk *qw, const cJSON *body)
 static void
 walk_update(QueryWalk *qw, const cJSON *body)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	char *table = analyze_rangevar(qw->ctx, rv);
 	StrList changed = {0};
 	const cJSON *item;
 
-	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, pgnode_get(body, "withClause"));
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
@@ -497,9 +497,9 @@ walk_update(QueryWalk *qw, const cJSON *body)
 
 		walk_from_item(qw, item, &none);
 	}
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "targetList"));
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "whereClause"));
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "returningList"));
+	walk_node(qw, pgnode_get(body, "targetList"));
+	walk_node(qw, pgnode_get(body, "whereClause"));
+	walk_node(qw, pgnode_get(body, "returningList"));
 	strlist_free(&changed);
 	free(table);
 }
@@ -508,11 +508,11 @@ walk_update(QueryWalk *qw, const cJSON *body)
 static void
 walk_delete(QueryWalk *qw, const cJSON *body)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	char *table = analyze_rangevar(qw->ctx, rv);
 	const cJSON *item;
 
-	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, pgnode_get(body, "withClause"));
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
@@ -522,8 +522,8 @@ walk_delete(QueryWalk *qw, const cJSON *body)
 
 		walk_from_item(qw, item, &none);
 	}
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "whereClause"));
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "returningList"));
+	walk_node(qw, pgnode_get(body, "whereClause"));
+	walk_node(qw, pgnode_get(body, "returningList"));
 	free(table);
 }
 
@@ -531,18 +531,18 @@ walk_delete(QueryWalk *qw, const cJSON *body)
 static void
 walk_merge(QueryWalk *qw, const cJSON *body)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	char *table = analyze_rangevar(qw->ctx, rv);
 	const cJSON *when;
 	RowLocking none = {0};
 
-	walk_with(qw, cJSON_GetObjectItemCaseSensitive(body, "withClause"));
+	walk_with(qw, pgnode_get(body, "withClause"));
 	if (table == NULL)
 		return;
 	lock_read(qw, table, LOCK_ROW_EXCLUSIVE, pgnode_bool(rv, "inh"), 0);
 	lock_partition_ancestors(qw, table);
-	walk_from_item(qw, cJSON_GetObjectItemCaseSensitive(body, "sourceRelation"), &none);
-	walk_node(qw, cJSON_GetObjectItemCaseSensitive(body, "joinCondition"));
+	walk_from_item(qw, pgnode_get(body, "sourceRelation"), &none);
+	walk_node(qw, pgnode_get(body, "joinCondition"));
 	cJSON_ArrayForEach(when, pgnode_list(body, "mergeWhenClauses")) {
 		const cJSON *wc = pgnode_as(when, "MergeWhenClause");
 		const char *command = pgnode_str(wc, "commandType");
@@ -558,8 +558,8 @@ walk_merge(QueryWalk *qw, const cJSON *body)
 		} else if (command && strcmp(command, "CMD_DELETE") == 0) {
 			foreign_key_actions(qw, table, NULL, true, 0);
 		}
-		walk_node(qw, cJSON_GetObjectItemCaseSensitive(wc, "condition"));
-		walk_node(qw, cJSON_GetObjectItemCaseSensitive(wc, "values"));
+		walk_node(qw, pgnode_get(wc, "condition"));
+		walk_node(qw, pgnode_get(wc, "values"));
 		strlist_free(&cols);
 	}
 	free(table);
@@ -619,13 +619,13 @@ analyze_walk_statement(AnalyzeContext *ctx, const char *tag, const cJSON *body, 
 void
 analyze_select(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *into = cJSON_GetObjectItemCaseSensitive(body, "intoClause");
+	const cJSON *into = pgnode_get(body, "intoClause");
 
 	analyze_walk_statement(ctx, "SelectStmt", body, a);
 	if (pgnode_list(body, "lockingClause"))
 		analyze_set_kind(a, "SELECT FOR UPDATE/SHARE");
 	if (into) {
-		char *name = analyze_rangevar(ctx, cJSON_GetObjectItemCaseSensitive(into, "rel"));
+		char *name = analyze_rangevar(ctx, pgnode_get(into, "rel"));
 
 		analyze_set_kind(a, "SELECT INTO");
 		if (name) {
@@ -670,12 +670,12 @@ analyze_merge(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(body, "relation");
+	const cJSON *rv = pgnode_get(body, "relation");
 	QueryWalk qw = {ctx, a, {0}, true};
 	char *table;
 
 	if (rv == NULL) {
-		walk_node(&qw, cJSON_GetObjectItemCaseSensitive(body, "query"));
+		walk_node(&qw, pgnode_get(body, "query"));
 		strlist_free(&qw.ctes);
 		return;
 	}
@@ -714,5 +714,5 @@ analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 void
 analyze_explain(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
-	analyze_query_node(ctx, cJSON_GetObjectItemCaseSensitive(body, "query"), a, true);
+	analyze_query_node(ctx, pgnode_get(body, "query"), a, true);
 }

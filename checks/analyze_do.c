@@ -59,7 +59,7 @@ do_body(const cJSON *body, const char **language)
 	cJSON_ArrayForEach(arg, pgnode_list(body, "args")) {
 		const cJSON *def = pgnode_as(arg, "DefElem");
 		const char *name = pgnode_str(def, "defname");
-		const char *value = pgnode_sval(cJSON_GetObjectItemCaseSensitive(def, "arg"));
+		const char *value = pgnode_sval(pgnode_get(def, "arg"));
 
 		if (name && strcmp(name, "as") == 0)
 			code = value;
@@ -115,11 +115,11 @@ analyze_sql_text(AnalyzeContext *ctx, const char *sql, Analysis *a)
 	pg_query_free_parse_result(r);
 	if (tree == NULL)
 		return false;
-	cJSON_ArrayForEach(stmt, cJSON_GetObjectItemCaseSensitive(tree, "stmts")) {
+	cJSON_ArrayForEach(stmt, pgnode_get(tree, "stmts")) {
 		Statement st = {0};
 		Analysis inner = {0};
 
-		st.tree = cJSON_GetObjectItemCaseSensitive(stmt, "stmt");
+		st.tree = pgnode_get(stmt, "stmt");
 		analyze_statement(ctx, &st, &inner);
 		merge_analysis(a, &inner);
 		analysis_free(&inner);
@@ -208,7 +208,7 @@ walk_plpgsql(AnalyzeContext *ctx, const cJSON *node, Analysis *a)
 			continue;
 		}
 		if (key && strcmp(key, "PLpgSQL_stmt_assign") == 0) {
-			const cJSON *expr = pgnode_as(cJSON_GetObjectItemCaseSensitive(child, "expr"), "PLpgSQL_expr");
+			const cJSON *expr = pgnode_as(pgnode_get(child, "expr"), "PLpgSQL_expr");
 
 			if (pgnode_str(expr, "query"))
 				analyze_plpgsql_query(ctx, pgnode_str(expr, "query"), true, a);

@@ -9,6 +9,8 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
+#include "pgnode.h"
+
 static const char *const severity_names[] = {"info", "warning", "error"};
 
 const char *
@@ -172,7 +174,7 @@ migration_runs_in_transaction(const Migration *m)
 		return false;
 	for (size_t i = 0; i < m->nstmts; i++) {
 		if (m->stmts[i].tree &&
-			cJSON_GetObjectItemCaseSensitive(m->stmts[i].tree, "TransactionStmt"))
+			pgnode_get(m->stmts[i].tree, "TransactionStmt"))
 			continue;
 		runnable++;
 		outside += !m->stmts[i].analysis.transactional;

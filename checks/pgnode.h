@@ -9,8 +9,27 @@
 #define MIGSAFE_PGNODE_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
+
+/*
+ * The member of an object named key, NULL when absent: what
+ * cJSON_GetObjectItemCaseSensitive returns. The analysis reads the parse
+ * tree by key millions of times over a large check, and most keys it
+ * passes differ from their first byte, so it compares that byte before
+ * calling strcmp.
+ */
+static inline const cJSON *
+pgnode_get(const cJSON *obj, const char *key)
+{
+	if (obj == NULL || key == NULL)
+		return NULL;
+	for (const cJSON *c = obj->child; c; c = c->next)
+		if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
+}
 
 /* The type name of a node and its body; NULL when node is not a node. */
 const char *pgnode_tag(const cJSON *node, const cJSON **body);

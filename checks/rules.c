@@ -208,7 +208,7 @@ rule_severity(const RulesOptions *o, const Rule *r)
 int
 rule_location(const cJSON *body)
 {
-	const cJSON *v = body ? cJSON_GetObjectItemCaseSensitive(body, "location") : NULL;
+	const cJSON *v = body ? pgnode_get(body, "location") : NULL;
 
 	return cJSON_IsNumber(v) && v->valueint >= 0 ? v->valueint : -1;
 }
@@ -349,7 +349,7 @@ rule_existing_relation(const RuleCtx *ctx, const char *tag)
 
 	if (strcmp(ctx->tag, tag) != 0)
 		return NULL;
-	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
+	rv = pgnode_get(ctx->body, "relation");
 	return rv && !rule_is_new(ctx, rv) ? rv : NULL;
 }
 
@@ -393,7 +393,7 @@ rule_cmd_is(const cJSON *cmd, const char *subtype)
 const cJSON *
 rule_cmd_def(const cJSON *cmd, const char *tag)
 {
-	return pgnode_as(cJSON_GetObjectItemCaseSensitive(cmd, "def"), tag);
+	return pgnode_as(pgnode_get(cmd, "def"), tag);
 }
 
 void

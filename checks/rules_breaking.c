@@ -148,7 +148,7 @@ alter_required_column(RuleCtx *ctx, const AlterCmd *ac)
 		"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED", NULL
 	};
 	const char *name = pgnode_str(col, "colname");
-	const char *type = rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName"));
+	const char *type = rule_type_name(pgnode_get(col, "typeName"));
 
 	if (rule_column_constraint(col, "CONSTR_NOTNULL") == NULL &&
 		rule_column_constraint(col, "CONSTR_PRIMARY") == NULL)

@@ -49,7 +49,7 @@ each_column(RuleCtx *ctx, ColumnCheck check)
 static const cJSON *
 column_type(const cJSON *coldef)
 {
-	return cJSON_GetObjectItemCaseSensitive(coldef, "typeName");
+	return pgnode_get(coldef, "typeName");
 }
 
 /*

@@ -122,7 +122,7 @@ check_reindex_non_concurrently(RuleCtx *ctx)
 		pgnode_has_option(pgnode_list(ctx->body, "params"), "concurrently"))
 		return;
 	table = rule_str_is(ctx->body, "kind", "REINDEX_OBJECT_TABLE");
-	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
+	rv = pgnode_get(ctx->body, "relation");
 	if ((rv && rule_is_new(ctx, rv)) || locks_only_new(ctx))
 		return;
 	rel = rv ? rule_relation(ctx, rv) : xstrdup(pgnode_str(ctx->body, "name") ?
@@ -178,7 +178,7 @@ check_create_index_concurrently_if_not_exists(RuleCtx *ctx)
 	if (strcmp(ctx->tag, "IndexStmt") != 0 || !pgnode_bool(ctx->body, "concurrent") ||
 		!pgnode_bool(ctx->body, "if_not_exists"))
 		return;
-	rel = rule_relation(ctx, cJSON_GetObjectItemCaseSensitive(ctx->body, "relation"));
+	rel = rule_relation(ctx, pgnode_get(ctx->body, "relation"));
 	rule_report(ctx, -1,
 				xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s: when an earlier attempt "
 						  "failed half-way, the INVALID index it left behind makes this succeed "

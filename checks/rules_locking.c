@@ -270,7 +270,7 @@ static void
 alter_detach(RuleCtx *ctx, const AlterCmd *ac)
 {
 	const cJSON *pc = rule_cmd_def(ac->cmd, "PartitionCmd");
-	const cJSON *part = cJSON_GetObjectItemCaseSensitive(pc, "name");
+	const cJSON *part = pgnode_get(pc, "name");
 	const char *rel = ac->rel;
 	char *name;
 

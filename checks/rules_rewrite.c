@@ -45,7 +45,7 @@ alter_volatile_default(RuleCtx *ctx, const AlterCmd *ac)
 
 	if (def == NULL)
 		return;
-	vol = rule_expr_volatile(cJSON_GetObjectItemCaseSensitive(def, "raw_expr"));
+	vol = rule_expr_volatile(pgnode_get(def, "raw_expr"));
 	if (pgfacts_has(ctx->opts->pg_version, PGFACT_FAST_DEFAULT) && !vol)
 		return;
 	rule_report(ctx, rule_location(col),
@@ -86,7 +86,7 @@ alter_column_type(RuleCtx *ctx, const AlterCmd *ac)
 				xasprintf("ALTER COLUMN \"%s\" TYPE %s rewrites %s and rebuilds its indexes "
 						  "while holding %s, which blocks %s until it ends; code that reads or "
 						  "writes the old type may break", name,
-						  rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName")),
+						  rule_type_name(pgnode_get(col, "typeName")),
 						  ac->rel, lockmode_name(ac->mode), lockmode_blocks(ac->mode)),
 				xasprintf("Change the type in steps: add a new column of the new type, keep it "
 						  "in sync with a trigger, backfill it in batches, switch the code to "
@@ -177,7 +177,7 @@ check_adding_check_constraint(RuleCtx *ctx)
 static void
 report_foreign_key(RuleCtx *ctx, const char *rel, const cJSON *con, const char *column)
 {
-	const cJSON *pk = cJSON_GetObjectItemCaseSensitive(con, "pktable");
+	const cJSON *pk = pgnode_get(con, "pktable");
 	char *ref = rule_relation(ctx, pk);
 	const char *name = or_placeholder(pgnode_str(con, "conname"));
 	LockMode mode = rule_lock_on(ctx, rel, LOCK_SHARE_ROW_EXCLUSIVE);
@@ -350,7 +350,7 @@ static void
 alter_serial_column(RuleCtx *ctx, const AlterCmd *ac)
 {
 	const cJSON *col = rule_cmd_def(ac->cmd, "ColumnDef");
-	const char *type = rule_type_name(cJSON_GetObjectItemCaseSensitive(col, "typeName"));
+	const char *type = rule_type_name(pgnode_get(col, "typeName"));
 	const char *name = or_placeholder(pgnode_str(col, "colname"));
 	const char *rel = ac->rel;
 	bool identity = rule_column_constraint(col, "CONSTR_IDENTITY") != NULL;
@@ -416,7 +416,7 @@ check_vacuum_full(RuleCtx *ctx)
 		!pgnode_has_option(pgnode_list(ctx->body, "options"), "full"))
 		return;
 	cJSON_ArrayForEach(item, pgnode_list(ctx->body, "rels")) {
-		const cJSON *rv = cJSON_GetObjectItemCaseSensitive(pgnode_as(item, "VacuumRelation"),
+		const cJSON *rv = pgnode_get(pgnode_as(item, "VacuumRelation"),
 														   "relation");
 		char *rel;
 
@@ -454,7 +454,7 @@ check_cluster(RuleCtx *ctx)
 
 	if (strcmp(ctx->tag, "ClusterStmt") != 0)
 		return;
-	rv = cJSON_GetObjectItemCaseSensitive(ctx->body, "relation");
+	rv = pgnode_get(ctx->body, "relation");
 	if (rv && rule_is_new(ctx, rv))
 		return;
 	rel = rv ? rule_relation(ctx, rv) : xstrdup("every previously clustered table");

@@ -11,6 +11,8 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "pgnode.h"
+
 #define DIRECTIVE_PREFIX "migsafe:"
 
 void
@@ -323,7 +325,7 @@ directives_apply(Migration *m, const SqlCommentList *comments)
 static int
 json_int(const cJSON *obj, const char *key, int dflt)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *v = pgnode_get(obj, key);
 
 	return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
@@ -412,7 +414,7 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 		error_set(err, sql, 0, "could not read the parser's output");
 		goto done;
 	}
-	stmts = cJSON_GetObjectItemCaseSensitive(jsondoc_root(m->parse_tree), "stmts");
+	stmts = pgnode_get(jsondoc_root(m->parse_tree), "stmts");
 	cursor_init(&cur, sql);
 	cJSON_ArrayForEach(item, stmts) {
 		size_t start = (size_t) json_int(item, "stmt_location", 0);
@@ -422,7 +424,7 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 		if (end > len)
 			end = len;
 		trim_to_tokens(scan, &next_token, &start, &end, &first_token);
-		statement_add(m, &cur, sql, cJSON_GetObjectItemCaseSensitive(item, "stmt"), start, end,
+		statement_add(m, &cur, sql, pgnode_get(item, "stmt"), start, end,
 					  first_token, next_token);
 	}
 	comments_from_scan(sql, scan, &comments);
