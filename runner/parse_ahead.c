@@ -114,16 +114,20 @@ parse_ahead_wait(ParseAhead *pa, size_t i)
 	pthread_mutex_lock(&pa->mu);
 	pa->waited = i;
 	pthread_cond_broadcast(&pa->changed);       /* the window moved */
-	if (s->state == PARSE_PENDING && pa->next == i) {
-		pa->next++;                              /* no worker got to it: parse it here */
-		s->state = PARSE_RUNNING;
-		pthread_mutex_unlock(&pa->mu);
-		parse_slot(s);
-		pthread_mutex_lock(&pa->mu);
-		s->state = PARSE_DONE;
+	while (s->state != PARSE_DONE) {
+		/* rather than sleep, parse the next slot no worker took yet (i itself, first) */
+		if (pa->next < pa->count && pa->next < pa->waited + pa->ahead) {
+			ParseSlot *other = &pa->slots[pa->next++];
+
+			other->state = PARSE_RUNNING;
+			pthread_mutex_unlock(&pa->mu);
+			parse_slot(other);
+			pthread_mutex_lock(&pa->mu);
+			other->state = PARSE_DONE;
+			pthread_cond_broadcast(&pa->changed);
+		} else
+			pthread_cond_wait(&pa->changed, &pa->mu);
 	}
-	while (s->state != PARSE_DONE)
-		pthread_cond_wait(&pa->changed, &pa->mu);
 	pthread_mutex_unlock(&pa->mu);
 	log_replay(&s->log);
 	strbuf_free(&s->log);
