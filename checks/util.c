@@ -1,6 +1,7 @@
 /*
  * util.c — small memory and string helpers used everywhere.
  */
+#define _GNU_SOURCE                  /* vasprintf */
 #include "util.h"
 
 #include <stdio.h>
@@ -63,13 +64,16 @@ xstrndup(const char *s, size_t n)
 char *
 xasprintf(const char *fmt, ...)
 {
-	StrBuf sb = {0};
+	char *s;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	strbuf_vappendf(&sb, fmt, ap);
+	n = vasprintf(&s, fmt, ap);          /* formats once; the analysis calls this a lot */
 	va_end(ap);
-	return strbuf_detach(&sb);
+	if (n < 0)
+		out_of_memory(strlen(fmt));
+	return s;
 }
 
 void
@@ -121,13 +125,19 @@ strbuf_vappendf(StrBuf *sb, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	/* format into the free space first: a second pass only when it does not fit */
+	strbuf_grow(sb, 64);
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		sb->data[sb->len] = '\0';
 		return;
-	strbuf_grow(sb, (size_t) n);
-	vsnprintf(sb->data + sb->len, (size_t) n + 1, fmt, ap);
+	}
+	if ((size_t) n >= sb->cap - sb->len) {
+		strbuf_grow(sb, (size_t) n);
+		vsnprintf(sb->data + sb->len, (size_t) n + 1, fmt, ap);
+	}
 	sb->len += (size_t) n;
 }
 
