@@ -100,6 +100,23 @@ attempt_set_timeout(PgConn *conn, bool local, const char *name, int64_t ms, PgEr
 	return ok;
 }
 
+bool
+attempt_begin(PgConn *conn, int64_t lock_timeout_ms, int64_t statement_timeout_ms, PgError *err)
+{
+	char lock[32], statement[32], idle[32], *sql;
+	bool ok;
+
+	duration_format(lock_timeout_ms, lock, sizeof lock);
+	duration_format(statement_timeout_ms, statement, sizeof statement);
+	duration_format(DEFAULT_IDLE_IN_TX_TIMEOUT_MS, idle, sizeof idle);
+	sql = xasprintf("BEGIN; SET LOCAL lock_timeout = '%s'; SET LOCAL statement_timeout = '%s'; "
+					"SET LOCAL idle_in_transaction_session_timeout = '%s'",
+					lock, statement, idle);
+	ok = pgsql_exec(conn, sql, err);
+	free(sql);
+	return ok;
+}
+
 /* Sorts a finished statement's result into an outcome. */
 static AttemptOutcome
 classify(const StatementRun *run, int rc, bool watchdog, bool interrupted)
@@ -342,12 +359,7 @@ attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, cons
 	*failed_stmt = -1;
 	if (r->watcher)
 		watcher_begin(r->watcher, pgsql_backend_pid(r->conn));
-	if (!pgsql_exec(r->conn, "BEGIN", &run->err) ||
-		!attempt_set_timeout(r->conn, true, "lock_timeout", lock_timeout_ms, &run->err) ||
-		!attempt_set_timeout(r->conn, true, "statement_timeout", r->schedule.statement_timeout_ms,
-							 &run->err) ||
-		!attempt_set_timeout(r->conn, true, "idle_in_transaction_session_timeout",
-							 DEFAULT_IDLE_IN_TX_TIMEOUT_MS, &run->err)) {
+	if (!attempt_begin(r->conn, lock_timeout_ms, r->schedule.statement_timeout_ms, &run->err)) {
 		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
 		goto failed;
 	}

@@ -142,6 +142,13 @@ void attempt_log_error(const Migration *m, const Statement *st, const PgError *e
 /* True for BEGIN/START/COMMIT in the file: the runner owns the transaction, they are skipped. */
 bool attempt_is_transaction_control(const Statement *st);
 
+/*
+ * Opens the migration's transaction with its lock, statement and idle
+ * timeouts set locally, in one round trip; false with err on failure (the
+ * transaction may then be open and aborted: roll it back).
+ */
+bool attempt_begin(PgConn *conn, int64_t lock_timeout_ms, int64_t statement_timeout_ms, PgError *err);
+
 /* Runs "SET [LOCAL] name = 'value ms'"; false with err on failure. */
 bool attempt_set_timeout(PgConn *conn, bool local, const char *name, int64_t ms, PgError *err);
 

@@ -251,12 +251,7 @@ bool
 trace_begin(Tracer *t, PgError *err)
 {
 	tracer_forget(t);
-	return pgsql_exec(t->conn, "BEGIN", err) &&
-		attempt_set_timeout(t->conn, true, "lock_timeout", t->opts->lock_timeout_ms, err) &&
-		attempt_set_timeout(t->conn, true, "statement_timeout", t->opts->statement_timeout_ms,
-							err) &&
-		attempt_set_timeout(t->conn, true, "idle_in_transaction_session_timeout",
-							DEFAULT_IDLE_IN_TX_TIMEOUT_MS, err);
+	return attempt_begin(t->conn, t->opts->lock_timeout_ms, t->opts->statement_timeout_ms, err);
 }
 
 bool
