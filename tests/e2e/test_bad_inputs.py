@@ -80,6 +80,12 @@ CASES = {
                     ["0002_bin.sql:1:10", "binary file"]),
     "invalid_utf8": ({"0002_latin1.sql": "SELECT 'café';\n".encode("latin-1")}, [], USAGE,
                      ["0002_latin1.sql:1:12", "invalid UTF-8"]),
+    # found past the loader's eight-bytes-at-a-time ASCII scan, at an odd offset
+    "nul_deep_in_ascii": ({"0002_nul.sql": b"SELECT 1;\n" * 5 +
+                           b"SELECT 'abcdefghijk\x00'; -- and a long tail\n"}, [],
+                          USAGE, ["0002_nul.sql:6:20", "binary file"]),
+    "bad_byte_deep_in_ascii": ({"0002_ff.sql": b"SELECT 1; -- " + b"a" * 21 + b"\xff tail\n"}, [],
+                               USAGE, ["0002_ff.sql:1:35", "invalid UTF-8 (byte 0xff)"]),
     "truncated_utf8_at_end": ({"0002_cut.sql": "SELECT 1; -- é".encode()[:-1]}, [], USAGE,
                               ["0002_cut.sql:1:14", "invalid UTF-8"]),
     "huge_file_error_at_end": ({"0002_huge.sql": "".join(
