@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 COUNT = 500
-ROUNDS = int(os.environ.get("BENCH_APPLY_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_APPLY_ROUNDS", "5"))
 WORK = common.OUT / "apply"
 
 MIGRATION = """-- migrate:up

@@ -3,10 +3,10 @@
  * depth.
  *
  * The check report is written one migration at a time, so each part must
- * come out as it reads inside the whole document. cJSON prints a part as
- * a document of its own (and prints every number through sprintf and
- * sscanf); this prints the same bytes, a part at the
- * depth it has, in one pass. tests/unit/test_jsonprint.c compares the two.
+ * come out as it reads inside the whole document. cJSON prints a part as a
+ * document of its own (and every number through sprintf and sscanf); this
+ * prints the same bytes, a part at the depth it has, in one pass.
+ * tests/unit/test_jsonprint.c compares the two.
  */
 #include "jsonprint.h"
 
