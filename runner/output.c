@@ -64,6 +64,8 @@ output_append(OutputFile *f, const char *data, size_t len)
 {
 	if (f->failed)
 		return false;
+	if (len == 0)
+		return true;                     /* data may then be NULL (an empty buffer) */
 	if (f->path == NULL ? fwrite(data, 1, len, stdout) != len : !write_all(f->fd, data, len)) {
 		if (f->path)
 			log_error("%s: cannot write report: %s", f->path, strerror(errno));

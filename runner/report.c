@@ -189,6 +189,25 @@ report_render_json(const cJSON *doc, const MigrationList *l)
 	return strbuf_detach(&sb);
 }
 
+/* The formats check writes as it goes, besides JSON (which --report also takes). */
+static const struct {
+	const char *format;
+	const ReportStreamer *streamer;
+} streamers[] = {
+	{"text", &report_text_streamer},
+	{"github", &report_github_streamer},
+	{"gitlab", &report_gitlab_streamer},
+};
+
+const ReportStreamer *
+report_streamer(const char *format)
+{
+	for (size_t i = 0; i < sizeof streamers / sizeof streamers[0]; i++)
+		if (strcmp(streamers[i].format, format) == 0)
+			return streamers[i].streamer;
+	return NULL;
+}
+
 ReportRenderer
 report_renderer(const char *format)
 {

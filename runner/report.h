@@ -60,6 +60,25 @@ char *report_render_github(const cJSON *doc, const MigrationList *l);
 char *report_render_gitlab(const cJSON *doc, const MigrationList *l);
 char *report_render_markdown(const cJSON *doc, const MigrationList *l);
 
+/*
+ * A format that can be written one migration at a time, as check does for
+ * thousands of files: its opening, one migration (`any`: whether an earlier
+ * call wrote an item; returns whether this one did), and its closing from
+ * the counts. Its renderer above writes the same bytes from the whole list.
+ */
+typedef struct ReportStreamer {
+	void (*begin)(StrBuf *sb);
+	bool (*migration)(StrBuf *sb, const Migration *m, bool any);
+	void (*end)(StrBuf *sb, const ReportCounts *c);
+} ReportStreamer;
+
+/* The streamer of a --format value; NULL when the format needs every migration first. */
+const ReportStreamer *report_streamer(const char *format);
+
+extern const ReportStreamer report_text_streamer;
+extern const ReportStreamer report_github_streamer;
+extern const ReportStreamer report_gitlab_streamer;
+
 /* The text report of one migration: its statements with their locks, and its findings. */
 void report_text_migration(StrBuf *sb, const Migration *m);
 

@@ -53,36 +53,53 @@ append_escaped(StrBuf *sb, const char *s, bool property)
 	}
 }
 
+/* One annotation per finding of m. */
+static bool
+github_migration(StrBuf *sb, const Migration *m, bool any)
+{
+	(void) any;
+	for (size_t k = 0; k < m->nfindings; k++) {
+		const Finding *f = &m->findings[k];
+		char *title = xasprintf("migsafe %s", f->rule);
+
+		strbuf_appendf(sb, "::%s file=", github_command(f->severity));
+		append_escaped(sb, report_relative_path(m->path), true);
+		strbuf_appendf(sb, ",line=%d,col=%d,title=", f->line, f->column);
+		append_escaped(sb, title, true);
+		strbuf_append(sb, "::");
+		append_escaped(sb, f->message, false);
+		if (f->help && f->help[0]) {
+			append_escaped(sb, "\n\n", false);
+			append_escaped(sb, f->help, false);
+		}
+		strbuf_append(sb, "\n");
+		free(title);
+	}
+	return m->nfindings > 0;
+}
+
+/* The one-line summary for the log. */
+static void
+github_end(StrBuf *sb, const ReportCounts *c)
+{
+	strbuf_appendf(sb, "migsafe: %zu migrations: %d errors, %d warnings, %d infos\n",
+				   c->migrations, c->by_severity[SEVERITY_ERROR], c->by_severity[SEVERITY_WARNING],
+				   c->by_severity[SEVERITY_INFO]);
+}
+
+const ReportStreamer report_github_streamer = {NULL, github_migration, github_end};
+
 char *
 report_render_github(const cJSON *doc, const MigrationList *l)
 {
 	StrBuf sb = {0};
-	int counts[3] = {0, 0, 0};
+	ReportCounts counts = {0};
 
 	(void) doc;
 	for (size_t i = 0; i < l->count; i++) {
-		const Migration *m = l->items[i];
-
-		for (size_t k = 0; k < m->nfindings; k++) {
-			const Finding *f = &m->findings[k];
-			char *title = xasprintf("migsafe %s", f->rule);
-
-			counts[f->severity]++;
-			strbuf_appendf(&sb, "::%s file=", github_command(f->severity));
-			append_escaped(&sb, report_relative_path(m->path), true);
-			strbuf_appendf(&sb, ",line=%d,col=%d,title=", f->line, f->column);
-			append_escaped(&sb, title, true);
-			strbuf_append(&sb, "::");
-			append_escaped(&sb, f->message, false);
-			if (f->help && f->help[0]) {
-				append_escaped(&sb, "\n\n", false);
-				append_escaped(&sb, f->help, false);
-			}
-			strbuf_append(&sb, "\n");
-			free(title);
-		}
+		github_migration(&sb, l->items[i], false);
+		report_counts_add(&counts, l->items[i]);
 	}
-	strbuf_appendf(&sb, "migsafe: %zu migrations: %d errors, %d warnings, %d infos\n", l->count,
-				   counts[SEVERITY_ERROR], counts[SEVERITY_WARNING], counts[SEVERITY_INFO]);
+	github_end(&sb, &counts);
 	return strbuf_detach(&sb);
 }

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+#include "jsonprint.h"
+
 /* GitLab's severity for ours (info, minor, major, critical, blocker). */
 static const char *
 gitlab_severity(Severity s)
@@ -45,19 +47,45 @@ gitlab_issue(const Migration *m, size_t k)
 	return o;
 }
 
+static void
+gitlab_begin(StrBuf *sb)
+{
+	strbuf_append(sb, "[");
+}
+
+/* The issues of m, as elements of the document's array. */
+static bool
+gitlab_migration(StrBuf *sb, const Migration *m, bool any)
+{
+	for (size_t k = 0; k < m->nfindings; k++, any = true) {
+		cJSON *issue = gitlab_issue(m, k);
+
+		strbuf_append(sb, any ? ", " : "");
+		jsonprint_append(sb, issue, 1);
+		cJSON_Delete(issue);
+	}
+	return m->nfindings > 0;
+}
+
+static void
+gitlab_end(StrBuf *sb, const ReportCounts *c)
+{
+	(void) c;
+	strbuf_append(sb, "]\n");
+}
+
+const ReportStreamer report_gitlab_streamer = {gitlab_begin, gitlab_migration, gitlab_end};
+
 char *
 report_render_gitlab(const cJSON *doc, const MigrationList *l)
 {
-	cJSON *issues = cJSON_CreateArray();
-	char *s, *out;
+	StrBuf sb = {0};
+	bool any = false;
 
 	(void) doc;
+	gitlab_begin(&sb);
 	for (size_t i = 0; i < l->count; i++)
-		for (size_t k = 0; k < l->items[i]->nfindings; k++)
-			cJSON_AddItemToArray(issues, gitlab_issue(l->items[i], k));
-	s = cJSON_Print(issues);
-	out = xasprintf("%s\n", s);
-	free(s);
-	cJSON_Delete(issues);
-	return out;
+		any = gitlab_migration(&sb, l->items[i], any) || any;
+	gitlab_end(&sb, NULL);
+	return strbuf_detach(&sb);
 }

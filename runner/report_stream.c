@@ -18,12 +18,14 @@
 struct ReportStream {
 	const char *command;
 	bool json;               /* --format json: written as it goes */
-	ReportRenderer kept;     /* formats rendered at the end from the kept migrations; NULL if streamed */
+	const ReportStreamer *streamer; /* another format written as it goes */
+	ReportRenderer kept;     /* a format rendered at the end from the kept migrations */
 	OutputFile *out;         /* --format's destination */
 	OutputFile *report;      /* --report: the JSON as well; NULL when not asked */
 	MigrationList migrations; /* the kept migrations */
 	ReportCounts counts;
 	bool any;                /* a migration was written (JSON array separator) */
+	bool any_item;           /* the streamer wrote an item */
 	StrBuf buf;              /* what is written next */
 };
 
@@ -119,7 +121,8 @@ report_stream_open(const Options *opts, const char *command, const char *git_pat
 	rs = xcalloc(1, sizeof *rs);
 	rs->command = command;
 	rs->json = render == report_render_json;
-	rs->kept = render == report_render_json || render == report_render_text ? NULL : render;
+	rs->streamer = report_streamer(opts->format);
+	rs->kept = rs->json || rs->streamer ? NULL : render;
 	report_text_allow_color(opts->output_path == NULL || strcmp(opts->output_path, "-") == 0);
 	rs->out = output_open(opts->output_path);
 	if (rs->out && opts->report_path)
@@ -128,6 +131,11 @@ report_stream_open(const Options *opts, const char *command, const char *git_pat
 		((rs->json || rs->report) && !json_begin(rs, git_path))) {
 		report_stream_free(rs);
 		return NULL;
+	}
+	if (rs->streamer && rs->streamer->begin) {
+		rs->buf.len = 0;
+		rs->streamer->begin(&rs->buf);
+		output_append(rs->out, rs->buf.data, rs->buf.len);
 	}
 	return rs;
 }
@@ -148,9 +156,9 @@ report_stream_add(ReportStream *rs, Migration *m)
 		migration_list_add(&rs->migrations, m);
 		return ok;
 	}
-	if (!rs->json) {
+	if (rs->streamer) {
 		rs->buf.len = 0;
-		report_text_migration(&rs->buf, m);
+		rs->any_item = rs->streamer->migration(&rs->buf, m, rs->any_item) || rs->any_item;
 		ok = output_append(rs->out, rs->buf.data, rs->buf.len) && ok;
 	}
 	migration_free(m);
@@ -165,15 +173,17 @@ report_stream_finish(ReportStream *rs)
 	if (rs->json || rs->report)
 		ok = json_end(rs);
 	if (rs->kept) {
-		cJSON *doc = report_document(rs->command, &rs->migrations);
+		/* SARIF and markdown read the model; their document needs no migrations */
+		MigrationList none = {0};
+		cJSON *doc = report_document(rs->command, &none);
 		char *text = rs->kept(doc, &rs->migrations);
 
 		ok = output_append(rs->out, text, strlen(text)) && ok;
 		free(text);
 		cJSON_Delete(doc);
-	} else if (!rs->json) {
+	} else if (rs->streamer) {
 		rs->buf.len = 0;
-		report_text_summary(&rs->buf, &rs->counts);
+		rs->streamer->end(&rs->buf, &rs->counts);
 		ok = output_append(rs->out, rs->buf.data, rs->buf.len) && ok;
 	}
 	ok = output_finish(&rs->out, ok);

@@ -151,6 +151,16 @@ report_text_summary(StrBuf *sb, const ReportCounts *c)
 				   c->by_severity[SEVERITY_INFO], p->reset);
 }
 
+static bool
+text_migration(StrBuf *sb, const Migration *m, bool any)
+{
+	(void) any;
+	report_text_migration(sb, m);
+	return true;
+}
+
+const ReportStreamer report_text_streamer = {NULL, text_migration, report_text_summary};
+
 char *
 report_render_text(const cJSON *doc, const MigrationList *l)
 {

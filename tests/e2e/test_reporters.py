@@ -420,3 +420,38 @@ def test_interrupted_check_leaves_no_report_file(migsafe_bin, write_migrations, 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["migrations"]
+
+
+def peak_rss_kb(argv):
+    """Peak RSS of argv, run by a fresh Python so that no other child counts.
+    ASan's quarantine would hold freed memory back: it is turned off here."""
+    import os
+    import subprocess
+    import sys
+    code = ("import resource, subprocess, sys; "
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "quarantine_size_mb=0"]))
+    out = subprocess.run([sys.executable, "-c", code, *map(str, argv)], env=env,
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def test_streamed_formats_do_not_keep_the_migrations(migsafe_bin, write_migrations):
+    # check writes json, text, github and gitlab as it goes and frees each
+    # migration: four times the files must not take much more memory. SARIF
+    # (which needs every finding first) shows what keeping them costs.
+    body = "".join(f"ALTER TABLE users ADD COLUMN c{i} uuid DEFAULT gen_random_uuid();\n"
+                   for i in range(30))
+    small = write_migrations({f"{i:05d}_m.sql": body for i in range(1, 201)}, subdir="small")
+    big = write_migrations({f"{i:05d}_m.sql": body for i in range(1, 801)}, subdir="big")
+
+    def growth(fmt):
+        return (peak_rss_kb([migsafe_bin, "check", "--format", fmt, big]) -
+                peak_rss_kb([migsafe_bin, "check", "--format", fmt, small]))
+
+    kept = growth("sarif")
+    assert kept > 20_000, f"SARIF keeps 600 more migrations in {kept} KiB"
+    for fmt in ("json", "text", "github", "gitlab"):
+        assert growth(fmt) < kept / 8, fmt
