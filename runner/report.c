@@ -197,6 +197,7 @@ static const struct {
 	{"text", &report_text_streamer},
 	{"github", &report_github_streamer},
 	{"gitlab", &report_gitlab_streamer},
+	{"sarif", &report_sarif_streamer},
 };
 
 const ReportStreamer *

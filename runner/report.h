@@ -78,6 +78,7 @@ const ReportStreamer *report_streamer(const char *format);
 extern const ReportStreamer report_text_streamer;
 extern const ReportStreamer report_github_streamer;
 extern const ReportStreamer report_gitlab_streamer;
+extern const ReportStreamer report_sarif_streamer;
 
 /* The text report of one migration: its statements with their locks, and its findings. */
 void report_text_migration(StrBuf *sb, const Migration *m);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonprint.h"
 #include "rules.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
@@ -151,31 +152,84 @@ sarif_result(const Migration *m, size_t k)
 	return o;
 }
 
-char *
-report_render_sarif(const cJSON *doc, const MigrationList *l)
+/*
+ * Appends the document around its results — the part before them when
+ * `before`, else the part after — so that the results can be written in
+ * between as they come. The catalogue, not the findings, fills the rules
+ * table, so the frame is the same whatever the results.
+ */
+static void
+sarif_frame(StrBuf *sb, bool before)
 {
 	cJSON *sarif = cJSON_CreateObject(), *runs = cJSON_CreateArray(), *run = cJSON_CreateObject();
-	cJSON *driver, *results = cJSON_CreateArray();
-	char *s, *out;
+	cJSON *driver;
+	StrBuf printed = {0};
+	char *mark;
 
-	(void) doc;
 	cJSON_AddStringToObject(sarif, "$schema", SARIF_SCHEMA);
 	cJSON_AddStringToObject(sarif, "version", "2.1.0");
 	driver = cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"), "driver");
 	cJSON_AddStringToObject(driver, "name", "migsafe");
 	cJSON_AddStringToObject(driver, "semanticVersion", MIGSAFE_VERSION);
 	cJSON_AddItemToObject(driver, "rules", sarif_rules());
-	for (size_t i = 0; i < l->count; i++)
-		for (size_t k = 0; k < l->items[i]->nfindings; k++)
-			cJSON_AddItemToArray(results, sarif_result(l->items[i], k));
-	cJSON_AddItemToObject(run, "results", results);
+	/* where the results go: printed strings escape this byte, so it is found only here */
+	cJSON_AddItemToObject(run, "results", cJSON_CreateRaw("\x01"));
 	/* columns count characters (code points), as the text report shows them */
 	cJSON_AddStringToObject(run, "columnKind", "unicodeCodePoints");
 	cJSON_AddItemToArray(runs, run);
 	cJSON_AddItemToObject(sarif, "runs", runs);
-	s = cJSON_Print(sarif);
-	out = xasprintf("%s\n", s);
-	free(s);
+	jsonprint_append(&printed, sarif, 0);
+	mark = strchr(printed.data, '\x01');
+	if (before)
+		strbuf_append_n(sb, printed.data, (size_t) (mark - printed.data));
+	else
+		strbuf_append(sb, mark + 1);
+	strbuf_free(&printed);
 	cJSON_Delete(sarif);
-	return out;
+}
+
+static void
+sarif_begin(StrBuf *sb)
+{
+	sarif_frame(sb, true);
+	strbuf_append(sb, "[");
+}
+
+/* The results of m, as elements of runs[0].results (four levels deep). */
+static bool
+sarif_migration(StrBuf *sb, const Migration *m, bool any)
+{
+	for (size_t k = 0; k < m->nfindings; k++, any = true) {
+		cJSON *result = sarif_result(m, k);
+
+		strbuf_append(sb, any ? ", " : "");
+		jsonprint_append(sb, result, 4);
+		cJSON_Delete(result);
+	}
+	return m->nfindings > 0;
+}
+
+static void
+sarif_end(StrBuf *sb, const ReportCounts *c)
+{
+	(void) c;
+	strbuf_append(sb, "]");
+	sarif_frame(sb, false);
+	strbuf_append(sb, "\n");
+}
+
+const ReportStreamer report_sarif_streamer = {sarif_begin, sarif_migration, sarif_end};
+
+char *
+report_render_sarif(const cJSON *doc, const MigrationList *l)
+{
+	StrBuf sb = {0};
+	bool any = false;
+
+	(void) doc;
+	sarif_begin(&sb);
+	for (size_t i = 0; i < l->count; i++)
+		any = sarif_migration(&sb, l->items[i], any) || any;
+	sarif_end(&sb, NULL);
+	return strbuf_detach(&sb);
 }

@@ -173,7 +173,7 @@ report_stream_finish(ReportStream *rs)
 	if (rs->json || rs->report)
 		ok = json_end(rs);
 	if (rs->kept) {
-		/* SARIF and markdown read the model; their document needs no migrations */
+		/* markdown reads the model; its document needs no migrations */
 		MigrationList none = {0};
 		cJSON *doc = report_document(rs->command, &none);
 		char *text = rs->kept(doc, &rs->migrations);

@@ -1,11 +1,11 @@
 /*
  * report_stream.h — the check report written one migration at a time.
  *
- * check may be given thousands of files: the JSON, text, GitHub and GitLab
- * reports are written as each migration is analysed, and the migration is
- * freed, so memory stays flat however many files are checked. SARIF and
- * markdown need the whole list (SARIF's rules table, the markdown summary
- * first): the stream keeps the migrations and renders them at the end.
+ * check may be given thousands of files: the reports are written as each
+ * migration is analysed, and the migration is freed, so memory stays flat
+ * however many files are checked. Markdown needs the whole list (its
+ * totals come first): the stream keeps the migrations and renders them at
+ * the end.
  */
 #ifndef MIGSAFE_REPORT_STREAM_H
 #define MIGSAFE_REPORT_STREAM_H
