@@ -209,6 +209,39 @@ report_streamer(const char *format)
 	return NULL;
 }
 
+char *
+report_render_streamed(const ReportStreamer *s, const MigrationList *l)
+{
+	StrBuf sb = {0};
+	ReportCounts counts = {0};
+	bool any = false;
+
+	strbuf_append(&sb, "");
+	if (s->begin)
+		s->begin(&sb);
+	for (size_t i = 0; i < l->count; i++) {
+		if (l->items[i]->context_only)
+			continue;        /* --since: context, not reported */
+		any = s->migration(&sb, l->items[i], any) || any;
+		report_counts_add(&counts, l->items[i]);
+	}
+	s->end(&sb, &counts);
+	return strbuf_detach(&sb);
+}
+
+bool
+report_json_findings(StrBuf *sb, const Migration *m, bool any, int depth, FindingJson make)
+{
+	for (size_t k = 0; k < m->nfindings; k++, any = true) {
+		cJSON *item = make(m, k);
+
+		strbuf_append(sb, any ? ", " : "");
+		jsonprint_append(sb, item, depth);
+		cJSON_Delete(item);
+	}
+	return m->nfindings > 0;
+}
+
 ReportRenderer
 report_renderer(const char *format)
 {

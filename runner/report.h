@@ -75,6 +75,22 @@ typedef struct ReportStreamer {
 /* The streamer of a --format value; NULL when the format needs every migration first. */
 const ReportStreamer *report_streamer(const char *format);
 
+/*
+ * The whole report of a streamed format: what check writes as it goes,
+ * for the migrations of l that are reported (not --since context).
+ */
+char *report_render_streamed(const ReportStreamer *s, const MigrationList *l);
+
+/* Builds the JSON item of finding k of m. */
+typedef cJSON *(*FindingJson)(const Migration *m, size_t k);
+
+/*
+ * Appends one item per finding of m as elements of a JSON array that sits
+ * `depth` levels deep (", " before each but the array's first: `any`);
+ * true when m had findings.
+ */
+bool report_json_findings(StrBuf *sb, const Migration *m, bool any, int depth, FindingJson make);
+
 extern const ReportStreamer report_text_streamer;
 extern const ReportStreamer report_github_streamer;
 extern const ReportStreamer report_gitlab_streamer;

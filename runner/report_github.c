@@ -92,14 +92,6 @@ const ReportStreamer report_github_streamer = {NULL, github_migration, github_en
 char *
 report_render_github(const cJSON *doc, const MigrationList *l)
 {
-	StrBuf sb = {0};
-	ReportCounts counts = {0};
-
 	(void) doc;
-	for (size_t i = 0; i < l->count; i++) {
-		github_migration(&sb, l->items[i], false);
-		report_counts_add(&counts, l->items[i]);
-	}
-	github_end(&sb, &counts);
-	return strbuf_detach(&sb);
+	return report_render_streamed(&report_github_streamer, l);
 }

@@ -6,8 +6,6 @@
 
 #include <stdlib.h>
 
-#include "jsonprint.h"
-
 /* GitLab's severity for ours (info, minor, major, critical, blocker). */
 static const char *
 gitlab_severity(Severity s)
@@ -57,14 +55,7 @@ gitlab_begin(StrBuf *sb)
 static bool
 gitlab_migration(StrBuf *sb, const Migration *m, bool any)
 {
-	for (size_t k = 0; k < m->nfindings; k++, any = true) {
-		cJSON *issue = gitlab_issue(m, k);
-
-		strbuf_append(sb, any ? ", " : "");
-		jsonprint_append(sb, issue, 1);
-		cJSON_Delete(issue);
-	}
-	return m->nfindings > 0;
+	return report_json_findings(sb, m, any, 1, gitlab_issue);
 }
 
 static void
@@ -79,13 +70,6 @@ const ReportStreamer report_gitlab_streamer = {gitlab_begin, gitlab_migration, g
 char *
 report_render_gitlab(const cJSON *doc, const MigrationList *l)
 {
-	StrBuf sb = {0};
-	bool any = false;
-
 	(void) doc;
-	gitlab_begin(&sb);
-	for (size_t i = 0; i < l->count; i++)
-		any = gitlab_migration(&sb, l->items[i], any) || any;
-	gitlab_end(&sb, NULL);
-	return strbuf_detach(&sb);
+	return report_render_streamed(&report_gitlab_streamer, l);
 }

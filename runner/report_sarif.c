@@ -199,14 +199,7 @@ sarif_begin(StrBuf *sb)
 static bool
 sarif_migration(StrBuf *sb, const Migration *m, bool any)
 {
-	for (size_t k = 0; k < m->nfindings; k++, any = true) {
-		cJSON *result = sarif_result(m, k);
-
-		strbuf_append(sb, any ? ", " : "");
-		jsonprint_append(sb, result, 4);
-		cJSON_Delete(result);
-	}
-	return m->nfindings > 0;
+	return report_json_findings(sb, m, any, 4, sarif_result);
 }
 
 static void
@@ -223,13 +216,6 @@ const ReportStreamer report_sarif_streamer = {sarif_begin, sarif_migration, sari
 char *
 report_render_sarif(const cJSON *doc, const MigrationList *l)
 {
-	StrBuf sb = {0};
-	bool any = false;
-
 	(void) doc;
-	sarif_begin(&sb);
-	for (size_t i = 0; i < l->count; i++)
-		any = sarif_migration(&sb, l->items[i], any) || any;
-	sarif_end(&sb, NULL);
-	return strbuf_detach(&sb);
+	return report_render_streamed(&report_sarif_streamer, l);
 }

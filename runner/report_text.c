@@ -164,16 +164,6 @@ const ReportStreamer report_text_streamer = {NULL, text_migration, report_text_s
 char *
 report_render_text(const cJSON *doc, const MigrationList *l)
 {
-	StrBuf sb = {0};
-	ReportCounts counts = {0};
-
 	(void) doc;
-	for (size_t i = 0; i < l->count; i++) {
-		if (l->items[i]->context_only)
-			continue;        /* --since: context, not reported */
-		report_text_migration(&sb, l->items[i]);
-		report_counts_add(&counts, l->items[i]);
-	}
-	report_text_summary(&sb, &counts);
-	return strbuf_detach(&sb);
+	return report_render_streamed(&report_text_streamer, l);
 }
