@@ -146,4 +146,11 @@
 #define DEFAULT_PARSE_THREADS 4
 #define DEFAULT_PARSE_AHEAD 32
 
+/*
+ * Reports are written in blocks of this size: check writes one migration at
+ * a time, a few KB each, and one write per migration was thousands of system
+ * calls over a big directory.
+ */
+#define DEFAULT_OUTPUT_BLOCK_BYTES (64 * 1024)
+
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "defaults.h"
 #include "log.h"
 #include "util.h"
 
@@ -19,6 +20,7 @@ struct OutputFile {
 	char *tmp;           /* the temp file being written */
 	int fd;
 	bool failed;         /* a write failed (logged once) */
+	StrBuf pending;      /* appended, not yet written: written in blocks */
 };
 
 static bool
@@ -59,13 +61,10 @@ output_open(const char *path)
 	return f;
 }
 
-bool
-output_append(OutputFile *f, const char *data, size_t len)
+/* Writes data to the file or stdout now; false (logged once) on failure. */
+static bool
+write_out(OutputFile *f, const char *data, size_t len)
 {
-	if (f->failed)
-		return false;
-	if (len == 0)
-		return true;                     /* data may then be NULL (an empty buffer) */
 	if (f->path == NULL ? fwrite(data, 1, len, stdout) != len : !write_all(f->fd, data, len)) {
 		if (f->path)
 			log_error("%s: cannot write report: %s", f->path, strerror(errno));
@@ -76,10 +75,34 @@ output_append(OutputFile *f, const char *data, size_t len)
 	return !f->failed;
 }
 
+static bool
+flush_pending(OutputFile *f)
+{
+	bool ok = f->pending.len == 0 || write_out(f, f->pending.data, f->pending.len);
+
+	f->pending.len = 0;
+	return ok;
+}
+
+bool
+output_append(OutputFile *f, const char *data, size_t len)
+{
+	if (f->failed)
+		return false;
+	if (len == 0)
+		return true;                     /* data may then be NULL (an empty buffer) */
+	if (f->pending.len + len >= DEFAULT_OUTPUT_BLOCK_BYTES && !flush_pending(f))
+		return false;
+	if (len >= DEFAULT_OUTPUT_BLOCK_BYTES)
+		return write_out(f, data, len);
+	strbuf_append_n(&f->pending, data, len);
+	return true;
+}
+
 bool
 output_commit(OutputFile *f)
 {
-	bool ok = !f->failed;
+	bool ok = !f->failed && flush_pending(f);
 
 	if (ok && f->path == NULL && fflush(stdout) != 0) {
 		log_error("cannot write to stdout: %s", strerror(errno));
@@ -112,6 +135,7 @@ output_discard(OutputFile *f)
 		unlink(f->tmp);
 	free(f->tmp);
 	free(f->path);
+	strbuf_free(&f->pending);
 	free(f);
 }
 
