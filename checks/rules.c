@@ -244,8 +244,15 @@ rule_report(RuleCtx *ctx, int location, char *message, char *help)
 	Finding *f = migration_add_finding(ctx->m, ctx->rule->id, ctx->rule->severity,
 									   ctx->st->index, message, help);
 
-	if (location >= 0 && (size_t) location < ctx->m->text_len)
-		sqlparse_position(ctx->m->text, (size_t) location, &f->line, &f->column);
+	if (location >= 0 && (size_t) location < ctx->m->text_len) {
+		if ((size_t) location >= ctx->st->offset) {
+			f->line = ctx->st->line;
+			f->column = ctx->st->column;
+			sqlparse_position_from(ctx->m->text, ctx->st->offset, &f->line, &f->column,
+								   (size_t) location);
+		} else
+			sqlparse_position(ctx->m->text, (size_t) location, &f->line, &f->column);
+	}
 	free(message);
 	free(help);
 }
@@ -487,9 +494,49 @@ transactions_number(const Migration *m, bool applied_by_other)
 }
 
 /*
+ * Fills ctx->second_table from ctx->blocks_writes: in each transaction, the
+ * first statement that locks a table strongly while another is already held
+ * gets the list of tables held then (itself included). Once a transaction has
+ * one, it is not followed further, so this stays linear.
+ */
+static void
+second_tables_find(RuleCtx *ctx)
+{
+	const Migration *m = ctx->m;
+	size_t n = m->nstmts ? m->nstmts : 1;
+	StrList *held = xcalloc(n + 1, sizeof(StrList));    /* by transaction number */
+	bool *found = xcalloc(n + 1, sizeof(bool));
+
+	ctx->second_table = xcalloc(n, sizeof(StrList));
+	for (size_t i = 0; i < m->nstmts; i++) {
+		const StrList *mine = &ctx->blocks_writes[i];
+		int tx = ctx->tx[i];
+		bool adds = false;
+
+		if (tx < 0 || (size_t) tx > n || found[tx])
+			continue;
+		/* a statement that locks two tables at once while none is held does not count */
+		for (size_t r = 0; r < mine->count && !adds; r++)
+			adds = held[tx].count > 0 && !strlist_contains(&held[tx], mine->items[r]);
+		for (size_t r = 0; r < mine->count; r++)
+			strlist_add_unique(&held[tx], mine->items[r]);
+		if (adds) {
+			found[tx] = true;
+			ctx->second_table[i] = held[tx];
+			memset(&held[tx], 0, sizeof held[tx]);
+		}
+	}
+	for (size_t t = 0; t <= n; t++)
+		strlist_free(&held[t]);
+	free(held);
+	free(found);
+}
+
+/*
  * Fills ctx->blocks_writes and ctx->exclusive: per statement, the relations
- * it locks strongly that neither an earlier statement nor itself created.
- * Computed once, so that checks looking across statements stay linear.
+ * it locks strongly that neither an earlier statement nor itself created;
+ * then ctx->second_table. Computed once, so that checks looking across
+ * statements stay linear.
  */
 static void
 strong_locks_collect(RuleCtx *ctx)
@@ -513,6 +560,7 @@ strong_locks_collect(RuleCtx *ctx)
 		}
 	}
 	strlist_free(&created);
+	second_tables_find(ctx);
 }
 
 /* Runs every enabled check on every statement, in order. */
@@ -542,9 +590,11 @@ checks_run(const RulesOptions *opts, Migration *m)
 	for (size_t i = 0; i < m->nstmts; i++) {
 		strlist_free(&ctx.blocks_writes[i]);
 		strlist_free(&ctx.exclusive[i]);
+		strlist_free(&ctx.second_table[i]);
 	}
 	free(ctx.blocks_writes);
 	free(ctx.exclusive);
+	free(ctx.second_table);
 	strlist_free(&ctx.created);
 	free(ctx.tx);
 }

@@ -22,6 +22,8 @@ struct RuleCtx {
 	StrList *blocks_writes;     /* per statement: relations that existed before it, locked */
 	                            /* in ShareLock or stronger (writes wait) */
 	StrList *exclusive;         /* per statement: the same in AccessExclusiveLock */
+	StrList *second_table;      /* per statement: when it is the first of its transaction to */
+	                            /* lock a second table strongly, all the tables locked so far */
 	const Rule *rule;           /* the rule being run */
 };
 

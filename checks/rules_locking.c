@@ -108,57 +108,29 @@ check_statements_after_access_exclusive(RuleCtx *ctx)
 }
 
 /*
- * True when statement k of the transaction adds a table to the strongly
- * locked ones (held, which it then extends) while at least one is held.
- */
-static bool
-adds_strong_table(const RuleCtx *ctx, size_t k, StrList *held)
-{
-	const StrList *mine = &ctx->blocks_writes[k];
-	bool adds = false;
-
-	for (size_t r = 0; r < mine->count; r++) {
-		if (held->count > 0 && !strlist_contains(held, mine->items[r]))
-			adds = true;
-	}
-	for (size_t r = 0; r < mine->count; r++)
-		strlist_add_unique(held, mine->items[r]);
-	return adds;
-}
-
-/*
  * multiple-tables-locked-strongly: several existing tables locked strongly in one
- * transaction (lock order, deadlocks).
+ * transaction (lock order, deadlocks), reported once, at the statement that adds
+ * the second table (strong_locks_collect finds it).
  */
 void
 check_multiple_tables_locked_strongly(RuleCtx *ctx)
 {
-	size_t i = (size_t) ctx->st->index;
-	int tx = ctx->tx[i];
-	StrList held = {0};
+	const StrList *held = &ctx->second_table[ctx->st->index];
 	char *names;
 
-	if (tx < 0)
+	if (held->count == 0)
 		return;
-	/* once per transaction: at the first statement that adds a second table */
-	for (size_t k = 0; k < i; k++)
-		if (ctx->tx[k] == tx && adds_strong_table(ctx, k, &held))
-			goto done;
-	if (!adds_strong_table(ctx, i, &held))
-		goto done;
-	names = joined(&held);
+	names = joined(held);
 	rule_report(ctx, -1,
 				xasprintf("this transaction now holds locks that block writes on %zu tables (%s) "
 						  "until COMMIT; another session taking them in a different order "
 						  "deadlocks with it, and each table's queries wait for the others' work",
-						  held.count, names),
+						  held->count, names),
 				xstrdup("Change one table per migration (or per transaction). When several tables "
 						"must change together, lock them up front in a fixed order with "
 						"SET LOCAL lock_timeout and LOCK TABLE ... IN <mode> MODE, and keep the "
 						"transaction short."));
 	free(names);
-done:
-	strlist_free(&held);
 }
 
 /* lock-table: LOCK TABLE in a mode that blocks writes. */

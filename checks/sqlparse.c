@@ -15,23 +15,29 @@
 
 #define DIRECTIVE_PREFIX "migsafe:"
 
-void
-sqlparse_position(const char *text, size_t offset, int *line, int *column)
+size_t
+sqlparse_position_from(const char *text, size_t from, int *line, int *column, size_t offset)
 {
-	int l = 1, c = 1;
+	size_t i;
 
-	for (size_t i = 0; i < offset && text[i] != '\0'; i++) {
+	for (i = from; i < offset && text[i] != '\0'; i++) {
 		unsigned char ch = (unsigned char) text[i];
 
 		if (ch == '\n') {
-			l++;
-			c = 1;
+			(*line)++;
+			*column = 1;
 		} else if ((ch & 0xC0) != 0x80) {
-			c++;           /* count characters, not UTF-8 continuation bytes */
+			(*column)++;   /* count characters, not UTF-8 continuation bytes */
 		}
 	}
-	*line = l;
-	*column = c;
+	return i;
+}
+
+void
+sqlparse_position(const char *text, size_t offset, int *line, int *column)
+{
+	*line = *column = 1;
+	sqlparse_position_from(text, 0, line, column, offset);
 }
 
 /*
@@ -59,21 +65,9 @@ cursor_init(PosCursor *cur, const char *text)
 static void
 cursor_position(PosCursor *cur, size_t offset, int *line, int *column)
 {
-	const char *text = cur->text;
-
 	if (offset < cur->offset)
-		cursor_init(cur, text);
-	for (size_t i = cur->offset; i < offset && text[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char) text[i];
-
-		if (ch == '\n') {
-			cur->line++;
-			cur->column = 1;
-		} else if ((ch & 0xC0) != 0x80) {
-			cur->column++;
-		}
-		cur->offset = i + 1;
-	}
+		cursor_init(cur, cur->text);
+	cur->offset = sqlparse_position_from(cur->text, cur->offset, &cur->line, &cur->column, offset);
 	*line = cur->line;
 	*column = cur->column;
 }

@@ -57,6 +57,14 @@ bool sqlparse_migration(Migration *m, const char *sql, SqlError *err);
 /* 1-based line and character column of a byte offset in text. */
 void sqlparse_position(const char *text, size_t offset, int *line, int *column);
 
+/*
+ * Moves *line and *column, the position of byte `from` in text, on to byte
+ * `offset` (not before from) or to the end of text if that comes first, and
+ * returns the offset reached: positions inside a statement count from its
+ * start, not from the top of the file.
+ */
+size_t sqlparse_position_from(const char *text, size_t from, int *line, int *column, size_t offset);
+
 void sqlparse_error_free(SqlError *err);
 
 /*

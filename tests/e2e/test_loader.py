@@ -287,3 +287,24 @@ def test_many_files_reported_in_order_with_their_own_statements(run, write_migra
         assert [s["sql"] for s in m["statements"]] == [
             f"CREATE TABLE t{i} (id int)", f"ALTER TABLE t{i} ADD COLUMN c{i} text"]
     assert doc["summary"]["migrations"] == 86
+
+
+def test_finding_positions_deep_in_a_long_file(run, write_migrations):
+    # Findings inside a statement are located from the statement's own start
+    # (not by counting from the top of the file for each): thousands of
+    # statements into a file, they still point at the column they are about,
+    # counting characters, across the statement's own line breaks.
+    lines = [f"ALTER TABLE users ADD COLUMN c{i} uuid DEFAULT gen_random_uuid(); -- é ü\n"
+             for i in range(2500)]
+    lines.append('ALTER TABLE "tä" ADD COLUMN x uuid DEFAULT gen_random_uuid();\n')
+    lines.append("ALTER TABLE users ADD COLUMN\n  y uuid DEFAULT gen_random_uuid();\n")
+    d = write_migrations({"0001_many.sql": "".join(lines)})
+    res, doc = check_json(run, d)
+    assert res.returncode == 0, res.stderr
+    found = [f for f in doc["migrations"][0]["findings"]
+             if f["rule"] == "adding-column-volatile-default"]
+    assert len(found) == 2502
+    for f in found[:2500]:
+        assert (f["line"], f["column"]) == (f["statement"] + 1, len("ALTER TABLE users ADD COLUMN ") + 1)
+    assert (found[2500]["line"], found[2500]["column"]) == (2501, len('ALTER TABLE "tä" ADD COLUMN ') + 1)
+    assert (found[2501]["line"], found[2501]["column"]) == (2503, 3)
