@@ -316,9 +316,9 @@ rule_is_new(const RuleCtx *ctx, const cJSON *rv)
 
 	/* the analysis resolved the name through the search_path: trust its answer */
 	if (locked)
-		return strlist_contains(&ctx->created, locked);
-	for (size_t i = 0; i < ctx->created.count; i++)
-		if (name_matches(ctx->created.items[i], schema, rel))
+		return strset_contains(&ctx->created, locked);
+	for (size_t i = 0; i < ctx->created.list.count; i++)
+		if (name_matches(ctx->created.list.items[i], schema, rel))
 			return true;
 	return false;
 }
@@ -326,7 +326,7 @@ rule_is_new(const RuleCtx *ctx, const cJSON *rv)
 bool
 rule_is_new_name(const RuleCtx *ctx, const char *relation)
 {
-	return strlist_contains(&ctx->created, relation);
+	return strset_contains(&ctx->created, relation);
 }
 
 bool
@@ -542,7 +542,7 @@ static void
 strong_locks_collect(RuleCtx *ctx)
 {
 	const Migration *m = ctx->m;
-	StrList created = {0};
+	StrSet created = {0};
 
 	ctx->blocks_writes = xcalloc(m->nstmts ? m->nstmts : 1, sizeof(StrList));
 	ctx->exclusive = xcalloc(m->nstmts ? m->nstmts : 1, sizeof(StrList));
@@ -550,16 +550,16 @@ strong_locks_collect(RuleCtx *ctx)
 		const Analysis *a = &m->stmts[j].analysis;
 
 		for (size_t k = 0; k < a->creates.count; k++)
-			strlist_add_unique(&created, a->creates.items[k]);
+			strset_add(&created, a->creates.items[k]);
 		for (size_t i = 0; i < a->nlocks; i++) {
-			if (a->locks[i].mode < LOCK_SHARE || strlist_contains(&created, a->locks[i].relation))
+			if (a->locks[i].mode < LOCK_SHARE || strset_contains(&created, a->locks[i].relation))
 				continue;
 			strlist_add_unique(&ctx->blocks_writes[j], a->locks[i].relation);
 			if (a->locks[i].mode == LOCK_ACCESS_EXCLUSIVE)
 				strlist_add_unique(&ctx->exclusive[j], a->locks[i].relation);
 		}
 	}
-	strlist_free(&created);
+	strset_free(&created);
 	second_tables_find(ctx);
 }
 
@@ -585,7 +585,7 @@ checks_run(const RulesOptions *opts, Migration *m)
 			catalogue[r].check(&ctx);
 		}
 		for (size_t k = 0; k < ctx.st->analysis.creates.count; k++)
-			strlist_add_unique(&ctx.created, ctx.st->analysis.creates.items[k]);
+			strset_add(&ctx.created, ctx.st->analysis.creates.items[k]);
 	}
 	for (size_t i = 0; i < m->nstmts; i++) {
 		strlist_free(&ctx.blocks_writes[i]);
@@ -595,7 +595,7 @@ checks_run(const RulesOptions *opts, Migration *m)
 	free(ctx.blocks_writes);
 	free(ctx.exclusive);
 	free(ctx.second_table);
-	strlist_free(&ctx.created);
+	strset_free(&ctx.created);
 	free(ctx.tx);
 }
 

@@ -17,7 +17,7 @@ struct RuleCtx {
 	const Statement *st;        /* the statement being checked */
 	const char *tag;            /* its node type: "AlterTableStmt", ... */
 	const cJSON *body;          /* its node body */
-	StrList created;            /* relations created by earlier statements of m */
+	StrSet created;             /* relations created by earlier statements of m */
 	int *tx;                    /* per statement: transaction block number, -1 outside one */
 	StrList *blocks_writes;     /* per statement: relations that existed before it, locked */
 	                            /* in ShareLock or stronger (writes wait) */

@@ -201,3 +201,56 @@ strlist_free(StrList *l)
 	l->items = NULL;
 	l->count = l->cap = 0;
 }
+
+static size_t
+strset_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 1099511628211u;
+	return h;
+}
+
+/* The slot holding s, or the empty slot where it would go. */
+static size_t
+strset_slot(const StrSet *set, const char *s)
+{
+	size_t mask = set->cap - 1, i = strset_hash(s) & mask;
+
+	while (set->slots[i] && strcmp(set->list.items[set->slots[i] - 1], s) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+bool
+strset_contains(const StrSet *set, const char *s)
+{
+	return set->cap > 0 && set->slots[strset_slot(set, s)] != 0;
+}
+
+bool
+strset_add(StrSet *set, const char *s)
+{
+	if (strset_contains(set, s))
+		return false;
+	if (2 * (set->list.count + 1) > set->cap) {
+		set->cap = set->cap ? set->cap * 2 : 16;
+		free(set->slots);
+		set->slots = xcalloc(set->cap, sizeof *set->slots);
+		for (size_t i = 0; i < set->list.count; i++)
+			set->slots[strset_slot(set, set->list.items[i])] = i + 1;
+	}
+	strlist_add(&set->list, s);
+	set->slots[strset_slot(set, s)] = set->list.count;
+	return true;
+}
+
+void
+strset_free(StrSet *set)
+{
+	strlist_free(&set->list);
+	free(set->slots);
+	set->slots = NULL;
+	set->cap = 0;
+}

@@ -50,4 +50,20 @@ void strlist_add_unique(StrList *l, const char *s);
 bool strlist_contains(const StrList *l, const char *s);
 void strlist_free(StrList *l);
 
+/*
+ * A set of owned strings, in the order they were added (list), with hashed
+ * lookup: for names collected over a whole migration, where a StrList's
+ * linear search made big files quadratic. Zero-initialise, then strset_free.
+ */
+typedef struct StrSet {
+	StrList list;
+	size_t *slots;       /* 1 + index into list, 0 for an empty slot */
+	size_t cap;          /* a power of two, at least twice list.count */
+} StrSet;
+
+/* Adds s unless it is there already; true when added. */
+bool strset_add(StrSet *set, const char *s);
+bool strset_contains(const StrSet *set, const char *s);
+void strset_free(StrSet *set);
+
 #endif
