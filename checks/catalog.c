@@ -3,7 +3,6 @@
  */
 #include "catalog.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,17 +101,6 @@ catalog_free(Catalog *cat)
 	free(cat);
 }
 
-/* FNV-1a: a simple, well-spread hash of a relation name. */
-static size_t
-name_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	return (size_t) h;
-}
-
 /* What refers to a name: one list per kind of reference. */
 typedef enum RefKind {
 	REF_NAMED = 0,      /* relations called the name (more than one: namesakes) */
@@ -146,7 +134,7 @@ typedef struct CatName {
 static size_t
 names_slot(CatName *const *names, size_t cap, const char *name)
 {
-	size_t mask = cap - 1, i = name_hash(name) & mask;
+	size_t mask = cap - 1, i = str_hash(name) & mask;
 
 	while (names[i] && strcmp(names[i]->name, name) != 0)
 		i = (i + 1) & mask;
@@ -308,7 +296,7 @@ fk_unlink(Catalog *cat, CatForeignKey *fk)
 static size_t
 index_slot(const Catalog *cat, const char *name)
 {
-	size_t mask = cat->by_name_cap - 1, i = name_hash(name) & mask;
+	size_t mask = cat->by_name_cap - 1, i = str_hash(name) & mask;
 
 	while (cat->by_name[i] && strcmp(cat->by_name[i]->name, name) != 0)
 		i = (i + 1) & mask;
@@ -356,7 +344,7 @@ index_remove(Catalog *cat, const char *name)
 		return;
 	cat->by_name[hole] = NULL;
 	for (i = (hole + 1) & mask; cat->by_name[i]; i = (i + 1) & mask) {
-		size_t home = name_hash(cat->by_name[i]->name) & mask;
+		size_t home = str_hash(cat->by_name[i]->name) & mask;
 
 		/* move the entry into the hole unless its home lies cyclically in (hole, i] */
 		if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {

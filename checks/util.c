@@ -4,6 +4,7 @@
 #define _GNU_SOURCE                  /* vasprintf */
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,21 +203,21 @@ strlist_free(StrList *l)
 	l->count = l->cap = 0;
 }
 
-static size_t
-strset_hash(const char *s)
+size_t
+str_hash(const char *s)
 {
-	size_t h = 14695981039346656037u;
+	uint64_t h = 14695981039346656037ULL;
 
 	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211u;
-	return h;
+		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+	return (size_t) h;
 }
 
 /* The slot holding s, or the empty slot where it would go. */
 static size_t
 strset_slot(const StrSet *set, const char *s)
 {
-	size_t mask = set->cap - 1, i = strset_hash(s) & mask;
+	size_t mask = set->cap - 1, i = str_hash(s) & mask;
 
 	while (set->slots[i] && strcmp(set->list.items[set->slots[i] - 1], s) != 0)
 		i = (i + 1) & mask;

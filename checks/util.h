@@ -50,6 +50,9 @@ void strlist_add_unique(StrList *l, const char *s);
 bool strlist_contains(const StrList *l, const char *s);
 void strlist_free(StrList *l);
 
+/* FNV-1a: a simple, well-spread hash of a name (the catalog's and StrSet's tables). */
+size_t str_hash(const char *s);
+
 /*
  * A set of owned strings, in the order they were added (list), with hashed
  * lookup: for names collected over a whole migration, where a StrList's
