@@ -83,7 +83,7 @@ static const char *scan_sql =
 /*
  * A prepared transaction has no session to describe it: who prepared it,
  * when, and the gid that ends it, by the virtual transaction of its locks
- * ($1, a text array). Read only when the scan found one.
+ * ($1, a JSON array of them). Read only when the scan found one.
  */
 static const char *prepared_sql =
 	"SELECT x.virtualtransaction, p.owner::text, "
@@ -91,7 +91,7 @@ static const char *prepared_sql =
 	"       'PREPARE TRANSACTION ' || quote_literal(p.gid) "
 	"FROM pg_locks x JOIN pg_prepared_xacts p ON p.transaction = x.transactionid "
 	"WHERE x.locktype = 'transactionid' AND x.pid IS NULL "
-	"  AND x.virtualtransaction = ANY ($1::text[])";
+	"  AND x.virtualtransaction IN (SELECT json_array_elements_text($1::json))";
 
 /* Each target as the server resolves it, with its number of descendants. */
 static const char *resolve_sql =
@@ -286,19 +286,15 @@ modes_json(void)
 static void
 describe_prepared(PgConn *conn, const StrList *vxids, bool redact, LiveScan *out, size_t first)
 {
-	StrBuf arr = {0};
+	cJSON *arr = cJSON_CreateStringArray((const char *const *) vxids->items, (int) vxids->count);
+	char *param = cJSON_PrintUnformatted(arr);
 	PgError err = {0};
 	PgResult *r;
-	const char *param;
 	size_t k = 0;
 
-	strbuf_append(&arr, "{");
-	for (size_t i = 0; i < vxids->count; i++)
-		strbuf_appendf(&arr, "%s\"%s\"", i ? "," : "", vxids->items[i]);
-	strbuf_append(&arr, "}");
-	param = arr.data;
-	r = pgsql_query(conn, prepared_sql, 1, &param, &err);
-	strbuf_free(&arr);
+	r = pgsql_query(conn, prepared_sql, 1, (const char *const *) &param, &err);
+	free(param);
+	cJSON_Delete(arr);
 	if (r == NULL) {
 		log_debug("cannot describe prepared transactions: %s", err.message);
 		pgsql_error_free(&err);
