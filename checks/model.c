@@ -173,8 +173,7 @@ migration_runs_in_transaction(const Migration *m)
 	if (!m->transactional)
 		return false;
 	for (size_t i = 0; i < m->nstmts; i++) {
-		if (m->stmts[i].tree &&
-			pgnode_get(m->stmts[i].tree, "TransactionStmt"))
+		if (pgnode_get(m->stmts[i].tree, "TransactionStmt"))
 			continue;
 		runnable++;
 		outside += !m->stmts[i].analysis.transactional;

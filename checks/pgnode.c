@@ -37,7 +37,7 @@ pgnode_as(const cJSON *node, const char *tag)
 const char *
 pgnode_str(const cJSON *body, const char *key)
 {
-	const cJSON *v = body ? pgnode_get(body, key) : NULL;
+	const cJSON *v = pgnode_get(body, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
@@ -46,7 +46,7 @@ pgnode_str(const cJSON *body, const char *key)
 bool
 pgnode_bool(const cJSON *body, const char *key)
 {
-	const cJSON *v = body ? pgnode_get(body, key) : NULL;
+	const cJSON *v = pgnode_get(body, key);
 
 	return cJSON_IsTrue(v);
 }
@@ -55,7 +55,7 @@ pgnode_bool(const cJSON *body, const char *key)
 int
 pgnode_int(const cJSON *body, const char *key)
 {
-	const cJSON *v = body ? pgnode_get(body, key) : NULL;
+	const cJSON *v = pgnode_get(body, key);
 
 	return cJSON_IsNumber(v) ? v->valueint : 0;
 }
@@ -64,7 +64,7 @@ pgnode_int(const cJSON *body, const char *key)
 const cJSON *
 pgnode_list(const cJSON *body, const char *key)
 {
-	const cJSON *v = body ? pgnode_get(body, key) : NULL;
+	const cJSON *v = pgnode_get(body, key);
 
 	return cJSON_IsArray(v) ? v : NULL;
 }
@@ -86,7 +86,7 @@ pgnode_const_str(const cJSON *node)
 	if (body)
 		node = pgnode_get(body, "arg");
 	body = pgnode_as(node, "A_Const");
-	sval = body ? pgnode_get(body, "sval") : NULL;
+	sval = pgnode_get(body, "sval");
 	return pgnode_str(sval, "sval");
 }
 
@@ -95,7 +95,7 @@ bool
 pgnode_const_int(const cJSON *node, int *out)
 {
 	const cJSON *body = pgnode_as(node, "A_Const");
-	const cJSON *ival = body ? pgnode_get(body, "ival") : NULL;
+	const cJSON *ival = pgnode_get(body, "ival");
 
 	if (!cJSON_IsObject(ival))
 		return false;

@@ -208,7 +208,7 @@ rule_severity(const RulesOptions *o, const Rule *r)
 int
 rule_location(const cJSON *body)
 {
-	const cJSON *v = body ? pgnode_get(body, "location") : NULL;
+	const cJSON *v = pgnode_get(body, "location");
 
 	return cJSON_IsNumber(v) && v->valueint >= 0 ? v->valueint : -1;
 }
