@@ -87,34 +87,48 @@ attempt_sleep(Runner *r, int64_t ms)
 	return !*r->interrupted;
 }
 
+/* Appends "SET [LOCAL] name = 'value'" for a timeout of ms milliseconds. */
+static void
+append_set_timeout(StrBuf *sql, bool local, const char *name, int64_t ms)
+{
+	char value[32];
+
+	duration_format(ms, value, sizeof value);
+	strbuf_appendf(sql, "SET %s%s = '%s'", local ? "LOCAL " : "", name, value);
+}
+
+/* Runs sql, built in a StrBuf, and frees it. */
+static bool
+exec_built(PgConn *conn, StrBuf *sql, PgError *err)
+{
+	bool ok = pgsql_exec(conn, sql->data, err);
+
+	strbuf_free(sql);
+	return ok;
+}
+
 bool
 attempt_set_timeout(PgConn *conn, bool local, const char *name, int64_t ms, PgError *err)
 {
-	char value[32], *sql;
-	bool ok;
+	StrBuf sql = {0};
 
-	duration_format(ms, value, sizeof value);
-	sql = xasprintf("SET %s%s = '%s'", local ? "LOCAL " : "", name, value);
-	ok = pgsql_exec(conn, sql, err);
-	free(sql);
-	return ok;
+	append_set_timeout(&sql, local, name, ms);
+	return exec_built(conn, &sql, err);
 }
 
 bool
 attempt_begin(PgConn *conn, int64_t lock_timeout_ms, int64_t statement_timeout_ms, PgError *err)
 {
-	char lock[32], statement[32], idle[32], *sql;
-	bool ok;
+	StrBuf sql = {0};
 
-	duration_format(lock_timeout_ms, lock, sizeof lock);
-	duration_format(statement_timeout_ms, statement, sizeof statement);
-	duration_format(DEFAULT_IDLE_IN_TX_TIMEOUT_MS, idle, sizeof idle);
-	sql = xasprintf("BEGIN; SET LOCAL lock_timeout = '%s'; SET LOCAL statement_timeout = '%s'; "
-					"SET LOCAL idle_in_transaction_session_timeout = '%s'",
-					lock, statement, idle);
-	ok = pgsql_exec(conn, sql, err);
-	free(sql);
-	return ok;
+	strbuf_append(&sql, "BEGIN; ");
+	append_set_timeout(&sql, true, "lock_timeout", lock_timeout_ms);
+	strbuf_append(&sql, "; ");
+	append_set_timeout(&sql, true, "statement_timeout", statement_timeout_ms);
+	strbuf_append(&sql, "; ");
+	append_set_timeout(&sql, true, "idle_in_transaction_session_timeout",
+					   DEFAULT_IDLE_IN_TX_TIMEOUT_MS);
+	return exec_built(conn, &sql, err);
 }
 
 /* Sorts a finished statement's result into an outcome. */
