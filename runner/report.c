@@ -12,18 +12,33 @@
 #include "output.h"
 #include "since.h"
 
-/* The formats --format accepts, and the renderer of each. */
+/*
+ * The formats --format accepts: the renderer of each, and how check writes
+ * it one migration at a time (NULL: JSON, written by report_stream itself,
+ * and markdown, which needs every migration first).
+ */
 static const struct {
 	const char *format;
 	ReportRenderer render;
-} renderers[] = {
-	{"json", report_render_json},
-	{"text", report_render_text},
-	{"sarif", report_render_sarif},
-	{"github", report_render_github},
-	{"gitlab", report_render_gitlab},
-	{"markdown", report_render_markdown},
+	const ReportStreamer *streamer;
+} formats[] = {
+	{"json", report_render_json, NULL},
+	{"text", report_render_text, &report_text_streamer},
+	{"sarif", report_render_sarif, &report_sarif_streamer},
+	{"github", report_render_github, &report_github_streamer},
+	{"gitlab", report_render_gitlab, &report_gitlab_streamer},
+	{"markdown", report_render_markdown, NULL},
 };
+
+/* The row of format, or -1. */
+static int
+format_index(const char *format)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(formats[i].format, format) == 0)
+			return (int) i;
+	return -1;
+}
 
 /*
  * Members under literal keys, with values borrowed from the model: the
@@ -189,24 +204,12 @@ report_render_json(const cJSON *doc, const MigrationList *l)
 	return strbuf_detach(&sb);
 }
 
-/* The formats check writes as it goes, besides JSON (which --report also takes). */
-static const struct {
-	const char *format;
-	const ReportStreamer *streamer;
-} streamers[] = {
-	{"text", &report_text_streamer},
-	{"github", &report_github_streamer},
-	{"gitlab", &report_gitlab_streamer},
-	{"sarif", &report_sarif_streamer},
-};
-
 const ReportStreamer *
 report_streamer(const char *format)
 {
-	for (size_t i = 0; i < sizeof streamers / sizeof streamers[0]; i++)
-		if (strcmp(streamers[i].format, format) == 0)
-			return streamers[i].streamer;
-	return NULL;
+	int i = format_index(format);
+
+	return i < 0 ? NULL : formats[i].streamer;
 }
 
 char *
@@ -245,10 +248,9 @@ report_json_findings(StrBuf *sb, const Migration *m, bool any, int depth, Findin
 ReportRenderer
 report_renderer(const char *format)
 {
-	for (size_t i = 0; i < sizeof renderers / sizeof renderers[0]; i++)
-		if (strcmp(renderers[i].format, format) == 0)
-			return renderers[i].render;
-	return NULL;
+	int i = format_index(format);
+
+	return i < 0 ? NULL : formats[i].render;
 }
 
 bool
