@@ -19,6 +19,8 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "sqlparse.h"
+
 /*
  * libpg_query 15 loses one byte (its parser's stderr buffer, allocated in
  * pg_query_raw_parse) each time a PL/pgSQL body fails to compile, e.g. a
@@ -136,21 +138,18 @@ analyze_sql_text(AnalyzeContext *ctx, const char *sql, Analysis *a)
 static const char *
 assignment_expression(const char *query)
 {
-	PgQueryScanResult res = pg_query_scan(query);
-	PgQuery__ScanResult *scan = NULL;
+	SqlToken *tokens;
+	size_t ntokens;
 	const char *expr = NULL;
 
-	if (res.error == NULL)
-		scan = pg_query__scan_result__unpack(NULL, res.pbuf.len, (const uint8_t *) res.pbuf.data);
-	for (size_t i = 0; scan && i < scan->n_tokens && expr == NULL; i++) {
-		const PgQuery__ScanToken *t = scan->tokens[i];
-
-		if (t->token == PG_QUERY__TOKEN__COLON_EQUALS || t->token == PG_QUERY__TOKEN__ASCII_61)
-			expr = query + t->end;
+	if (!sqlparse_tokens(query, strlen(query), &tokens, &ntokens, NULL))
+		return NULL;
+	for (size_t i = 0; i < ntokens && expr == NULL; i++) {
+		if (tokens[i].kind == PG_QUERY__TOKEN__COLON_EQUALS ||
+			tokens[i].kind == PG_QUERY__TOKEN__ASCII_61)
+			expr = query + tokens[i].end;
 	}
-	if (scan)
-		pg_query__scan_result__free_unpacked(scan, NULL);
-	pg_query_free_scan_result(res);
+	free(tokens);
 	return expr;
 }
 

@@ -9,47 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "util.h"
 
-#define BLOCK_SIZE (64 * 1024)
-
-/* One block of the arena; the usable bytes follow the header. */
-typedef struct Block {
-	struct Block *next;
-	size_t used;
-	size_t size;
-} Block;
-
 struct JsonDoc {
-	Block *blocks;           /* the newest first */
+	Arena *arena;            /* every node and string */
 	cJSON *root;
 };
 
 /* The parser's position in the text. */
 typedef struct Cursor {
 	const char *p;
-	JsonDoc *doc;
+	Arena *arena;            /* where its nodes and strings go */
 } Cursor;
-
-/* n bytes from the arena, 8-byte aligned; a request bigger than a block gets its own block. */
-static void *
-arena_alloc(JsonDoc *doc, size_t n)
-{
-	Block *b = doc->blocks;
-	size_t need = (n + 7) & ~(size_t) 7;
-
-	if (b == NULL || b->size - b->used < need) {
-		size_t size = need > BLOCK_SIZE / 4 ? need : BLOCK_SIZE;
-
-		b = xmalloc(sizeof(Block) + size);
-		b->size = size;
-		b->used = 0;
-		b->next = doc->blocks;
-		doc->blocks = b;
-	}
-	b->used += need;
-	return (char *) (b + 1) + b->used - need;
-}
 
 static void
 skip_space(Cursor *c)
@@ -152,7 +124,7 @@ parse_string(Cursor *c)
 	if (*end != '"')
 		return NULL;
 	/* escapes never decode to more bytes than they take in the text */
-	o = out = arena_alloc(c->doc, (size_t) (end - s) + 1);
+	o = out = arena_alloc(c->arena, (size_t) (end - s) + 1);
 	while (s < end) {
 		if (*s != '\\') {
 			*o++ = *s++;
@@ -249,7 +221,7 @@ parse_container(Cursor *c, cJSON *item, int depth, bool object)
 		return true;
 	}
 	for (;;) {
-		cJSON *child = arena_alloc(c->doc, sizeof(cJSON));
+		cJSON *child = arena_alloc(c->arena, sizeof(cJSON));
 
 		memset(child, 0, sizeof *child);
 		skip_space(c);
@@ -318,12 +290,15 @@ JsonDoc *
 jsondoc_parse(const char *text)
 {
 	JsonDoc *doc = xcalloc(1, sizeof *doc);
-	Cursor c = {text, doc};
+	Cursor c;
 
+	doc->arena = arena_create();
+	c.p = text;
+	c.arena = doc->arena;
 	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
 		c.p += 3;                          /* a UTF-8 byte order mark, which cJSON skips */
 
-	doc->root = arena_alloc(doc, sizeof(cJSON));
+	doc->root = arena_alloc(doc->arena, sizeof(cJSON));
 	memset(doc->root, 0, sizeof *doc->root);
 	if (!parse_value(&c, doc->root, 0)) {
 		jsondoc_free(doc);
@@ -343,11 +318,6 @@ jsondoc_free(JsonDoc *doc)
 {
 	if (doc == NULL)
 		return;
-	while (doc->blocks) {
-		Block *b = doc->blocks;
-
-		doc->blocks = b->next;
-		free(b);
-	}
+	arena_free(doc->arena);
 	free(doc);
 }

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <pg_query/pg_query.pb-c.h>
-
 #include "pgnode.h"
 
 static const char *const severity_names[] = {"info", "warning", "error"};
@@ -143,9 +141,9 @@ migration_release_tree(Migration *m)
 		m->stmts[i].tree = NULL;
 	jsondoc_free(m->parse_tree);
 	m->parse_tree = NULL;
-	if (m->tokens)
-		pg_query__scan_result__free_unpacked(m->tokens, NULL);
+	free(m->tokens);
 	m->tokens = NULL;
+	m->ntokens = 0;
 }
 
 void

@@ -68,6 +68,13 @@ typedef struct Directive {
 	bool used;           /* set when it suppressed a finding */
 } Directive;
 
+/* One token of PostgreSQL's scanner: byte offsets in the text, and its kind (PG_QUERY__TOKEN__...). */
+typedef struct SqlToken {
+	size_t start;
+	size_t end;
+	int kind;
+} SqlToken;
+
 typedef struct Statement {
 	int index;           /* 0-based within the migration */
 	int line;            /* 1-based line of the first token in the file */
@@ -111,7 +118,8 @@ typedef struct Migration {
 	char checksum[41];   /* git blob id of the file, hex */
 	char *up_text;       /* the SQL still to parse (text with all but the up section blanked), NULL once parsed */
 	JsonDoc *parse_tree; /* libpg_query's JSON parse tree of the up section; NULL once released */
-	struct PgQuery__ScanResult *tokens; /* its scanner tokens (offsets in text); NULL once released */
+	SqlToken *tokens;    /* its scanner tokens, in text order; NULL once released */
+	size_t ntokens;
 	Statement *stmts;
 	size_t nstmts;
 	size_t stmts_cap;

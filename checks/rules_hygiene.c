@@ -314,11 +314,11 @@ check_identifier_too_long(RuleCtx *ctx)
 	StrList seen = {0};
 
 	for (size_t i = st->first_token; ctx->m->tokens && i < st->first_token + st->ntokens; i++) {
-		const PgQuery__ScanToken *t = ctx->m->tokens->tokens[i];
-		size_t len = (size_t) (t->end - t->start);
+		const SqlToken *t = &ctx->m->tokens[i];
+		size_t len = t->end - t->start;
 		char *name;
 
-		if (t->token != PG_QUERY__TOKEN__IDENT ||
+		if (t->kind != PG_QUERY__TOKEN__IDENT ||
 			identifier_bytes(text + t->start, len) <= NAMEDATALEN_MAX)
 			continue;
 		name = xstrndup(text + t->start, len);

@@ -11,6 +11,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "arena.h"
 #include "pgnode.h"
 
 #define DIRECTIVE_PREFIX "migsafe:"
@@ -141,33 +142,71 @@ sqlparse_redact(const char *query)
 }
 
 static bool
-token_is_comment(const PgQuery__ScanToken *t)
+token_is_comment(const SqlToken *t)
 {
-	return t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT;
+	return t->kind == PG_QUERY__TOKEN__SQL_COMMENT || t->kind == PG_QUERY__TOKEN__C_COMMENT;
+}
+
+/* protobuf-c's allocator, backed by an arena: the decoded message is dropped whole. */
+static void *
+unpack_alloc(void *arena, size_t n)
+{
+	return arena_alloc(arena, n);
+}
+
+static void
+unpack_free(void *arena, void *p)
+{
+	(void) arena;               /* freed with the arena */
+	(void) p;
 }
 
 /*
- * Runs PostgreSQL's scanner over text (which must be NUL-terminated at len);
- * the caller frees the result with pg_query__scan_result__free_unpacked.
+ * The scanner's tokens as one flat array: decoding its output with
+ * protobuf-c's default allocator costs a malloc and a free per token, more
+ * than PostgreSQL's scanner itself spends finding them.
  */
-static PgQuery__ScanResult *
-scan_text(const char *text, size_t len, SqlError *err)
+static SqlToken *
+tokens_from_scan(const PgQueryScanResult *res, size_t *count)
+{
+	Arena *arena = arena_create();
+	ProtobufCAllocator alloc = {unpack_alloc, unpack_free, arena};
+	PgQuery__ScanResult *scan =
+		pg_query__scan_result__unpack(&alloc, res->pbuf.len, (const uint8_t *) res->pbuf.data);
+	SqlToken *tokens = NULL;
+
+	if (scan) {
+		tokens = xmalloc((scan->n_tokens ? scan->n_tokens : 1) * sizeof *tokens);
+		for (size_t i = 0; i < scan->n_tokens; i++) {
+			tokens[i].start = (size_t) scan->tokens[i]->start;
+			tokens[i].end = (size_t) scan->tokens[i]->end;
+			tokens[i].kind = scan->tokens[i]->token;
+		}
+		*count = scan->n_tokens;
+	}
+	arena_free(arena);
+	return tokens;
+}
+
+bool
+sqlparse_tokens(const char *text, size_t len, SqlToken **tokens, size_t *count, SqlError *err)
 {
 	PgQueryScanResult res = pg_query_scan(text);
-	PgQuery__ScanResult *scan = NULL;
 
+	*tokens = NULL;
+	*count = 0;
 	if (res.error) {
 		size_t off = res.error->cursorpos > 0 ?
 			char_to_byte_offset(text, len, res.error->cursorpos) : len;
 
 		error_set(err, text, off, res.error->message);
 	} else {
-		scan = pg_query__scan_result__unpack(NULL, res.pbuf.len, (const uint8_t *) res.pbuf.data);
-		if (scan == NULL)
+		*tokens = tokens_from_scan(&res, count);
+		if (*tokens == NULL)
 			error_set(err, text, 0, "could not read the scanner's output");
 	}
 	pg_query_free_scan_result(res);
-	return scan;
+	return *tokens != NULL;
 }
 
 /* The comment's text without "--" or the C-style comment delimiters, trimmed. */
@@ -190,21 +229,22 @@ comment_body(const char *text, size_t start, size_t end)
 }
 
 static void
-comments_from_scan(const char *text, const PgQuery__ScanResult *scan, SqlCommentList *out)
+comments_from_tokens(const char *text, const SqlToken *tokens, size_t ntokens,
+					 SqlCommentList *out)
 {
 	PosCursor cur;
 
 	cursor_init(&cur, text);
-	for (size_t i = 0; i < scan->n_tokens; i++) {
-		const PgQuery__ScanToken *t = scan->tokens[i];
+	for (size_t i = 0; i < ntokens; i++) {
+		const SqlToken *t = &tokens[i];
 		SqlComment *c;
 
 		if (!token_is_comment(t))
 			continue;
 		array_reserve((void **) &out->items, &out->cap, out->count, sizeof *c);
 		c = &out->items[out->count++];
-		c->start = (size_t) t->start;
-		c->end = (size_t) t->end;
+		c->start = t->start;
+		c->end = t->end;
 		cursor_position(&cur, c->start, &c->line, &c->column);
 		c->body = comment_body(text, c->start, c->end);
 	}
@@ -213,12 +253,13 @@ comments_from_scan(const char *text, const PgQuery__ScanResult *scan, SqlComment
 bool
 sqlparse_comments(const char *text, size_t len, SqlCommentList *out, SqlError *err)
 {
-	PgQuery__ScanResult *scan = scan_text(text, len, err);
+	SqlToken *tokens;
+	size_t ntokens;
 
-	if (scan == NULL)
+	if (!sqlparse_tokens(text, len, &tokens, &ntokens, err))
 		return false;
-	comments_from_scan(text, scan, out);
-	pg_query__scan_result__free_unpacked(scan, NULL);
+	comments_from_tokens(text, tokens, ntokens, out);
+	free(tokens);
 	return true;
 }
 
@@ -332,25 +373,24 @@ json_int(const cJSON *obj, const char *key, int dflt)
  * sorted, so *next carries the token to resume from between calls.
  */
 static void
-trim_to_tokens(const PgQuery__ScanResult *scan, size_t *next, size_t *start, size_t *end,
-			   size_t *first_token)
+trim_to_tokens(const Migration *m, size_t *next, size_t *start, size_t *end, size_t *first_token)
 {
 	size_t first = *end, last = *start, i = *next;
 
-	while (i > 0 && (size_t) scan->tokens[i - 1]->start >= *start)
+	while (i > 0 && m->tokens[i - 1].start >= *start)
 		i--;                     /* a statement starting earlier than expected */
-	while (i < scan->n_tokens && (size_t) scan->tokens[i]->start < *start)
+	while (i < m->ntokens && m->tokens[i].start < *start)
 		i++;
 	*first_token = i;
-	for (; i < scan->n_tokens && (size_t) scan->tokens[i]->start < *end; i++) {
-		const PgQuery__ScanToken *t = scan->tokens[i];
+	for (; i < m->ntokens && m->tokens[i].start < *end; i++) {
+		const SqlToken *t = &m->tokens[i];
 
 		if (token_is_comment(t))
 			continue;
-		if ((size_t) t->start < first)
-			first = (size_t) t->start;
-		if ((size_t) t->end > last)
-			last = (size_t) t->end;
+		if (t->start < first)
+			first = t->start;
+		if (t->end > last)
+			last = t->end;
 	}
 	*next = i;
 	if (first < last) {
@@ -384,16 +424,18 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 {
 	size_t len = strlen(sql);
 	PgQueryParseResult res;
-	PgQuery__ScanResult *scan;
+	SqlToken *tokens;
+	size_t ntokens;
 	SqlCommentList comments = {0};
 	const cJSON *stmts, *item;
 	PosCursor cur;
 	size_t next_token = 0, first_token;
 	bool ok = false;
 
-	scan = scan_text(sql, len, err);
-	if (scan == NULL)
+	if (!sqlparse_tokens(sql, len, &tokens, &ntokens, err))
 		return false;
+	m->tokens = tokens;          /* the rules read the statements' tokens */
+	m->ntokens = ntokens;
 
 	res = pg_query_parse(sql);
 	if (res.error) {
@@ -417,20 +459,18 @@ sqlparse_migration(Migration *m, const char *sql, SqlError *err)
 
 		if (end > len)
 			end = len;
-		trim_to_tokens(scan, &next_token, &start, &end, &first_token);
+		trim_to_tokens(m, &next_token, &start, &end, &first_token);
 		statement_add(m, &cur, sql, pgnode_get(item, "stmt"), start, end,
 					  first_token, next_token);
 	}
-	comments_from_scan(sql, scan, &comments);
+	comments_from_tokens(sql, tokens, ntokens, &comments);
 	directives_apply(m, &comments);
-	m->tokens = scan;            /* the rules read the statements' tokens */
-	scan = NULL;
 	ok = true;
 
 done:
+	if (!ok)
+		migration_release_tree(m);
 	sqlparse_comments_free(&comments);
 	pg_query_free_parse_result(res);
-	if (scan)
-		pg_query__scan_result__free_unpacked(scan, NULL);
 	return ok;
 }

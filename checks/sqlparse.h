@@ -45,6 +45,13 @@ bool sqlparse_comments(const char *text, size_t len, SqlCommentList *out, SqlErr
 void sqlparse_comments_free(SqlCommentList *l);
 
 /*
+ * PostgreSQL's scanner tokens of text[0..len) (NUL-terminated at len), comments
+ * included, in *tokens (caller frees). False (with err filled, if not NULL)
+ * when the scanner rejects the text.
+ */
+bool sqlparse_tokens(const char *text, size_t len, SqlToken **tokens, size_t *count, SqlError *err);
+
+/*
  * Parses `sql` (same length as m->text: bytes outside the part to apply are
  * blanked by the loader, so offsets are the file's) into m->stmts with their
  * positions, keeps the parse tree in m->parse_tree, and attaches
