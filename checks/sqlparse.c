@@ -11,8 +11,8 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
-#include "arena.h"
 #include "pgnode.h"
+#include "scan_decode.h"
 
 #define DIRECTIVE_PREFIX "migsafe:"
 
@@ -147,47 +147,6 @@ token_is_comment(const SqlToken *t)
 	return t->kind == PG_QUERY__TOKEN__SQL_COMMENT || t->kind == PG_QUERY__TOKEN__C_COMMENT;
 }
 
-/* protobuf-c's allocator, backed by an arena: the decoded message is dropped whole. */
-static void *
-unpack_alloc(void *arena, size_t n)
-{
-	return arena_alloc(arena, n);
-}
-
-static void
-unpack_free(void *arena, void *p)
-{
-	(void) arena;               /* freed with the arena */
-	(void) p;
-}
-
-/*
- * The scanner's tokens as one flat array: decoding its output with
- * protobuf-c's default allocator costs a malloc and a free per token, more
- * than PostgreSQL's scanner itself spends finding them.
- */
-static SqlToken *
-tokens_from_scan(const PgQueryScanResult *res, size_t *count)
-{
-	Arena *arena = arena_create();
-	ProtobufCAllocator alloc = {unpack_alloc, unpack_free, arena};
-	PgQuery__ScanResult *scan =
-		pg_query__scan_result__unpack(&alloc, res->pbuf.len, (const uint8_t *) res->pbuf.data);
-	SqlToken *tokens = NULL;
-
-	if (scan) {
-		tokens = xmalloc((scan->n_tokens ? scan->n_tokens : 1) * sizeof *tokens);
-		for (size_t i = 0; i < scan->n_tokens; i++) {
-			tokens[i].start = (size_t) scan->tokens[i]->start;
-			tokens[i].end = (size_t) scan->tokens[i]->end;
-			tokens[i].kind = scan->tokens[i]->token;
-		}
-		*count = scan->n_tokens;
-	}
-	arena_free(arena);
-	return tokens;
-}
-
 bool
 sqlparse_tokens(const char *text, size_t len, SqlToken **tokens, size_t *count, SqlError *err)
 {
@@ -201,8 +160,7 @@ sqlparse_tokens(const char *text, size_t len, SqlToken **tokens, size_t *count, 
 
 		error_set(err, text, off, res.error->message);
 	} else {
-		*tokens = tokens_from_scan(&res, count);
-		if (*tokens == NULL)
+		if (!scan_decode((const uint8_t *) res.pbuf.data, res.pbuf.len, tokens, count))
 			error_set(err, text, 0, "could not read the scanner's output");
 	}
 	pg_query_free_scan_result(res);

@@ -1,7 +1,8 @@
 /*
  * fuzz_sqlparse.c — libFuzzer target for the SQL side of one migration:
  * PostgreSQL's scanner for comments and the statement/directive parser
- * (sqlparse_migration), on arbitrary bytes.
+ * (sqlparse_migration), on arbitrary bytes; and the reading of the
+ * scanner's protobuf output (scan_decode), compared with protobuf-c's.
  *
  * The loader validates UTF-8 and rejects NUL bytes before these functions
  * see a file, but they must still never read out of bounds on whatever
@@ -12,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
 #include "model.h"
+#include "scan_decode.h"
 #include "sqlparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +34,34 @@ statements_check(const Migration *m, size_t len)
 		if (strlen(st->sql) != st->length)
 			abort();
 	}
+}
+
+/*
+ * Reads buf with scan_decode and with protobuf-c; aborts when both accept it
+ * and read different tokens, or when `must_accept` and either refuses it.
+ */
+static void
+scan_decode_compare(const uint8_t *buf, size_t len, bool must_accept)
+{
+	PgQuery__ScanResult *want = pg_query__scan_result__unpack(NULL, len, buf);
+	SqlToken *got = NULL;
+	size_t count = 0;
+	bool ok = scan_decode(buf, len, &got, &count);
+
+	if (must_accept && (want == NULL || !ok))
+		abort();
+	if (want && ok) {
+		if (count != want->n_tokens)
+			abort();
+		for (size_t i = 0; i < count; i++)
+			if (got[i].start != (size_t) want->tokens[i]->start ||
+				got[i].end != (size_t) want->tokens[i]->end ||
+				got[i].kind != (int) want->tokens[i]->token)
+				abort();
+	}
+	free(got);
+	if (want)
+		pg_query__scan_result__free_unpacked(want, NULL);
 }
 
 int
@@ -52,6 +85,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sqlparse_comments_free(&comments);
 	sqlparse_error_free(&err);
+
+	{
+		PgQueryScanResult res = pg_query_scan(text);
+
+		if (res.error == NULL)
+			scan_decode_compare((const uint8_t *) res.pbuf.data, res.pbuf.len, true);
+		pg_query_free_scan_result(res);
+	}
+	scan_decode_compare(data, size, false);   /* the input itself as a message */
 
 	m = migration_new("fuzz.sql");
 	memset(&err, 0, sizeof err);
