@@ -396,8 +396,12 @@ markers_possible(const char *text, size_t len)
 {
 	for (size_t i = 0; i < sizeof section_markers / sizeof section_markers[0]; i++) {
 		const char *word = section_markers[i].prefix;
+		size_t n = strcspn(word, " ");
 
-		if (memmem(text, len, word, strcspn(word, " ")) != NULL)
+		/* the goose markers share their first word: look for it once */
+		if (i > 0 && strncmp(section_markers[i - 1].prefix, word, n + 1) == 0)
+			continue;
+		if (memmem(text, len, word, n) != NULL)
 			return true;
 	}
 	return false;
