@@ -62,6 +62,10 @@ read_varint(Reader *r, uint64_t *v)
 {
 	uint64_t x = 0;
 
+	if (r->p < r->end && *r->p < 0x80) {
+		*v = *r->p++;            /* most keys and offsets' low fields: one byte */
+		return true;
+	}
 	for (unsigned shift = 0; shift < 70; shift += 7) {
 		uint8_t b;
 
@@ -170,8 +174,9 @@ scan_decode(const uint8_t *buf, size_t len, SqlToken **tokens, size_t *count)
 {
 	FieldIds ids = field_ids();  /* four lookups per message: nothing shared between threads */
 	Reader r = {buf, buf + len};
-	SqlToken *out = NULL;
-	size_t n = 0, cap = 0;
+	/* each token but one at offset 0 takes at least 8 bytes: this is grown only for odd input */
+	size_t n = 0, cap = len / 8 + 1;
+	SqlToken *out = xmalloc(cap * sizeof *out);
 
 	while (r.p < r.end) {
 		uint32_t id;
@@ -187,12 +192,15 @@ scan_decode(const uint8_t *buf, size_t len, SqlToken **tokens, size_t *count)
 		}
 		if (wire != WIRE_LENGTH || !read_length(&r, &sub))
 			goto fail;
-		array_reserve((void **) &out, &cap, n, sizeof *out);
+		if (n == cap) {
+			cap *= 2;
+			out = xrealloc(out, cap * sizeof *out);
+		}
 		if (!read_token(&sub, &ids, &out[n]))
 			goto fail;
 		n++;
 	}
-	*tokens = out ? out : xmalloc(sizeof *out);
+	*tokens = out;
 	*count = n;
 	return true;
 

@@ -94,7 +94,7 @@ put_varint(uint8_t *buf, size_t *n, uint64_t v)
 static void
 test_crafted_messages(void **state)
 {
-	uint8_t tok[64], msg[128];
+	uint8_t tok[64], msg[256];
 	size_t t = 0, m = 0;
 	SqlToken *tokens;
 	size_t count;
@@ -127,6 +127,17 @@ test_crafted_messages(void **state)
 	/* every truncation of a valid message: refused, or read as protobuf-c reads it */
 	for (size_t cut = 0; cut < m; cut++)
 		assert_same_as_unpack(msg, cut);
+
+	/* 100 empty tokens, two bytes each: more tokens than a first guess from the size */
+	m = 0;
+	for (int i = 0; i < 100; i++) {
+		put_varint(msg, &m, (2 << 3) | 2);
+		put_varint(msg, &m, 0);
+	}
+	assert_same_as_unpack(msg, m);
+	assert_true(scan_decode(msg, m, &tokens, &count));
+	assert_int_equal(count, 100);
+	free(tokens);
 
 	/* the empty message: no tokens */
 	assert_true(scan_decode(msg, 0, &tokens, &count));
