@@ -125,6 +125,39 @@ analyze_name_list(const AnalyzeContext *ctx, const cJSON *names, int ndrop)
 	return analyze_qualify(ctx, NULL, pgnode_name_at(names, 0));
 }
 
+/*
+ * A call resolves like a relation name, except that only functions an
+ * earlier statement created are known: migsafe does not analyse their
+ * bodies, so such a call's locks are unknown. A function it did not see
+ * created (built in, from an extension, from before the migrations) cannot
+ * be told apart and counts as lock-free.
+ */
+char *
+analyze_created_function(const AnalyzeContext *ctx, const cJSON *funcname)
+{
+	int n = pgnode_list_len(funcname);
+	const char *name = n > 0 ? pgnode_name_at(funcname, n - 1) : NULL;
+	char *qualified;
+
+	if (name == NULL)
+		return NULL;
+	if (n >= 2) {
+		qualified = analyze_qualify(ctx, pgnode_name_at(funcname, n - 2), name);
+		if (catalog_function_exists(ctx->catalog, qualified))
+			return qualified;
+		free(qualified);
+		return NULL;
+	}
+	for (size_t i = 0; i < (ctx->search_path.count ? ctx->search_path.count : 1); i++) {
+		qualified = xasprintf("%s.%s", ctx->search_path.count ? ctx->search_path.items[i] :
+							  ctx->default_schema, name);
+		if (catalog_function_exists(ctx->catalog, qualified))
+			return qualified;
+		free(qualified);
+	}
+	return NULL;
+}
+
 /* The schema part of "schema.name" (a copy). */
 char *
 analyze_schema_of(const char *qualified)
@@ -324,7 +357,7 @@ static const StatementFacts statement_facts[] = {
 	{"VariableSetStmt", "SET", analyze_variable_set},
 	{"VariableShowStmt", "SHOW", analyze_no_lock},
 	{"TransactionStmt", "TRANSACTION", analyze_no_lock},
-	{"CreateFunctionStmt", "CREATE FUNCTION", analyze_no_lock},
+	{"CreateFunctionStmt", "CREATE FUNCTION", analyze_create_function},
 	{"AlterFunctionStmt", "ALTER FUNCTION", analyze_no_lock},
 	{"CreateEnumStmt", "CREATE TYPE", analyze_no_lock},
 	{"CompositeTypeStmt", "CREATE TYPE", analyze_no_lock},
@@ -442,7 +475,13 @@ analyze_migration(AnalyzeContext *ctx, Migration *m)
 		analyze_statement(ctx, st, &st->analysis);
 		if (st->analysis.known)
 			continue;
-		if (st->analysis.nlocks > 0)
+		if (st->analysis.calls.count > 0)
+			message = xasprintf("%s calls %s()%s, created by an earlier statement: migsafe does not "
+								"analyse function bodies, so it does not know which locks the call "
+								"takes; it may block reads, writes and DDL on whatever the function "
+								"touches", st->analysis.kind, st->analysis.calls.items[0],
+								st->analysis.calls.count > 1 ? " and other functions" : "");
+		else if (st->analysis.nlocks > 0)
 			message = xasprintf("migsafe does not know which locks %s takes; assuming %s on %s%s, "
 								"which blocks %s",
 								st->analysis.kind, lockmode_name(analysis_strongest(&st->analysis)),

@@ -695,6 +695,21 @@ analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
+/*
+ * CREATE FUNCTION / PROCEDURE locks no relation; the catalog remembers the
+ * name so that a later call is known to run code migsafe did not analyse.
+ */
+void
+analyze_create_function(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	char *name = analyze_name_list(ctx, pgnode_list(body, "funcname"), 0);
+
+	(void) a;
+	if (name)
+		catalog_function_add(ctx->catalog, name);
+	free(name);
+}
+
 /* CREATE / ALTER POLICY: ACCESS EXCLUSIVE on the table (policy.c). */
 void
 analyze_policy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)

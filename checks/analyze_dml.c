@@ -92,13 +92,17 @@ lock_rangevar(QueryWalk *qw, const cJSON *rv, LockMode mode)
 	free(rel);
 }
 
-/* nextval('seq') and friends lock the sequence they name. */
+/*
+ * nextval('seq') and friends lock the sequence they name; a function an
+ * earlier statement created runs a body migsafe does not analyse.
+ */
 static void
 walk_function(QueryWalk *qw, const cJSON *call)
 {
 	const char *fname = pgnode_last_name(pgnode_list(call, "funcname"));
 	LockMode mode = pgfacts_sequence_function_lock(fname);
 	const char *seq = pgnode_const_str(cJSON_GetArrayItem(pgnode_list(call, "args"), 0));
+	char *created;
 
 	if (mode != LOCK_NONE && seq) {
 		const char *dot = strchr(seq, '.');
@@ -108,6 +112,14 @@ walk_function(QueryWalk *qw, const cJSON *call)
 		analyze_lock(qw->ctx, qw->a, name, mode, false);
 		free(schema);
 		free(name);
+	}
+	/* a stored query (a view) does not run the function now */
+	created = qw->expand_views ?
+		analyze_created_function(qw->ctx, pgnode_list(call, "funcname")) : NULL;
+	if (created) {
+		qw->a->known = false;
+		strlist_add_unique(&qw->a->calls, created);
+		free(created);
 	}
 	walk_node(qw, pgnode_get(call, "args"));
 }

@@ -102,6 +102,8 @@ merge_analysis(Analysis *into, const Analysis *from)
 		strlist_add_unique(&into->scans, from->scans.items[i]);
 	for (size_t i = 0; i < from->creates.count; i++)
 		strlist_add_unique(&into->creates, from->creates.items[i]);
+	for (size_t i = 0; i < from->calls.count; i++)
+		strlist_add_unique(&into->calls, from->calls.items[i]);
 	if (!from->known)
 		into->known = false;
 }

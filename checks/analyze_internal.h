@@ -45,6 +45,12 @@ bool analyze_is_temp(const char *qualified);
  */
 char *analyze_name_list(const AnalyzeContext *ctx, const cJSON *names, int ndrop);
 
+/*
+ * The function a call's name list resolves to when an earlier statement
+ * created it; NULL for any other (caller frees).
+ */
+char *analyze_created_function(const AnalyzeContext *ctx, const cJSON *funcname);
+
 /* The "schema.name" part of a qualified name: the schema (caller frees). */
 char *analyze_schema_of(const char *qualified);
 
@@ -114,6 +120,7 @@ void analyze_cluster(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_reindex(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_refresh(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
+void analyze_create_function(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_policy(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_comment(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
 void analyze_grant(AnalyzeContext *ctx, const cJSON *body, Analysis *a);

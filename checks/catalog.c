@@ -13,6 +13,18 @@ catalog_new(void)
 	return xcalloc(1, sizeof(Catalog));
 }
 
+void
+catalog_function_add(Catalog *cat, const char *name)
+{
+	strset_add(&cat->functions, name);
+}
+
+bool
+catalog_function_exists(const Catalog *cat, const char *name)
+{
+	return strset_contains(&cat->functions, name);
+}
+
 /* Deep copy of a type. */
 void
 cattype_copy(CatType *dst, const CatType *src)
@@ -98,6 +110,7 @@ catalog_free(Catalog *cat)
 	free(cat->domains);
 	catalog_trigger_drop_all(cat);
 	names_free(cat);
+	strset_free(&cat->functions);
 	free(cat);
 }
 

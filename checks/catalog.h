@@ -117,6 +117,7 @@ typedef struct Catalog {
 	size_t names_cap;           /* a power of two, at least twice nnames */
 	size_t nnames;
 	size_t next_seq;            /* creation number of the next relation, key, check or trigger */
+	StrSet functions;           /* "schema.name" of functions and procedures created */
 } Catalog;
 
 Catalog *catalog_new(void);
@@ -200,6 +201,13 @@ bool catalog_has_notnull_check(const Catalog *cat, const char *table, const char
 void catalog_trigger_add(Catalog *cat, const char *name, const char *table, const char *function);
 /* Forgets trigger name on table (NULL name: every trigger of table). */
 void catalog_trigger_drop(Catalog *cat, const char *name, const char *table);
+
+/*
+ * Records that a function or procedure called name ("schema.name") was
+ * created; overloads share the name.
+ */
+void catalog_function_add(Catalog *cat, const char *name);
+bool catalog_function_exists(const Catalog *cat, const char *name);
 
 /* Adds (or replaces) a domain over base; takes copies. */
 CatDomain *catalog_domain_add(Catalog *cat, const char *name, const CatType *base);

@@ -214,5 +214,6 @@ analysis_free(Analysis *a)
 	strlist_free(&a->rewrites);
 	strlist_free(&a->scans);
 	strlist_free(&a->creates);
+	strlist_free(&a->calls);
 	memset(a, 0, sizeof *a);
 }

@@ -34,6 +34,7 @@ typedef struct Analysis {
 	StrList rewrites;    /* relations rewritten (new relfilenode) */
 	StrList scans;       /* relations fully scanned while locked */
 	StrList creates;     /* relations this statement creates */
+	StrList calls;       /* functions it calls that a migration created: bodies not analysed */
 	bool transactional;  /* false: cannot run inside a transaction block */
 	bool known;          /* false: migsafe does not know this statement's lock */
 } Analysis;

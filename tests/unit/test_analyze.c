@@ -474,6 +474,51 @@ test_do_blocks(void **state)
 	migration_free(m);
 }
 
+/*
+ * A call to a function an earlier migration created runs a body migsafe does
+ * not analyse: unknown, naming the function. Built-in functions, a function of
+ * another schema, and a call stored in a view are not.
+ */
+static void
+test_calls_to_created_functions(void **state)
+{
+	const char *setup = "CREATE TABLE items (id int);"
+		"CREATE FUNCTION backfill() RETURNS void LANGUAGE plpgsql AS "
+		"'BEGIN UPDATE orders SET note = ''x''; END';";
+	struct {
+		const char *sql;
+		bool known;
+	} cases[] = {
+		{"SELECT backfill()", false},
+		{"SELECT public.backfill()", false},
+		{"UPDATE items SET id = id + 1 WHERE backfill() IS NULL", false},
+		{"DO $$ BEGIN PERFORM backfill(); END $$", false},
+		{"SELECT now(), lower('A'), count(*) FROM items", true},
+		{"SELECT other.backfill()", true},
+		{"CREATE VIEW v AS SELECT backfill()", true},
+		{"CREATE SCHEMA s; SET search_path = s; SELECT backfill()", true},
+		{"CREATE SCHEMA s; SET search_path = s, public; SELECT backfill()", false},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *all = xasprintf("%s%s", SCHEMA, setup);
+		Migration *m = analyze_sql(15, all, cases[i].sql);
+		bool found = false;
+
+		if (last(m)->known != cases[i].known)
+			fail_msg("%s: known %d", cases[i].sql, last(m)->known);
+		for (size_t f = 0; f < m->nfindings; f++)
+			if (strcmp(m->findings[f].rule, "unknown-lock") == 0) {
+				found = true;
+				assert_non_null(strstr(m->findings[f].message, "calls public.backfill()"));
+			}
+		assert_int_equal(found, !cases[i].known);
+		migration_free(m);
+		free(all);
+	}
+}
+
 int
 main(void)
 {
@@ -487,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_search_path),
 		cmocka_unit_test(test_version_facts),
 		cmocka_unit_test(test_unknown_statements_are_never_safe),
+		cmocka_unit_test(test_calls_to_created_functions),
 		cmocka_unit_test(test_not_null_proven_by_check),
 		cmocka_unit_test(test_catalog_forgets_dropped_columns),
 		cmocka_unit_test(test_cte_and_temp_names),
