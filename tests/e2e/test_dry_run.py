@@ -426,6 +426,33 @@ def test_applied_migrations_are_skipped_and_a_changed_one_is_reported(run, db, w
     assert "changed since it was applied" in res.stderr
 
 
+def test_a_call_to_a_function_a_migration_created_is_unknown_and_traced(run, db, write_migrations):
+    """migsafe does not analyse function bodies: `check` calls the locks of a call to a function
+    an earlier migration created unknown, and the dry-run shows the lock its body really takes."""
+    d = write_migrations({
+        "0001_fn.sql": "CREATE TABLE counters (id int PRIMARY KEY, n int);\n"
+                       "CREATE FUNCTION bump() RETURNS void LANGUAGE plpgsql AS\n"
+                       "$$ BEGIN UPDATE counters SET n = n + 1; END $$;\n"})
+    res = run("apply", "--db", db, d)
+    assert res.returncode == 0, res.stderr
+    (d / "0002_call.sql").write_text("SELECT bump();\n")
+
+    res = run("check", "--format", "json", d)
+    doc = json.loads(res.stdout)
+    call = doc["migrations"][1]
+    assert call["statements"][0]["known"] is False
+    assert call["statements"][0]["locks"] == []
+    warnings = [f for f in call["findings"] if f["rule"] == "unknown-lock"]
+    assert len(warnings) == 1 and "calls public.bump()" in warnings[0]["message"], call["findings"]
+
+    res = run("dry-run", "--db", db, "--format", "json", d)
+    doc = json.loads(res.stdout)
+    traced = [m for m in doc["migrations"] if m["path"].endswith("0002_call.sql")]
+    st = traced[0]["statements"][0]
+    observed = {(lk["relation"], lk["mode"]) for lk in st["observed"]["locks"]}
+    assert ("public.counters", "RowExclusiveLock") in observed, st["observed"]
+
+
 @pytest.mark.slow
 def test_renames_and_per_row_foreign_key_locks_are_compared_fairly(run, write_migrations):
     d = write_migrations({
