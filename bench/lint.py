@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-ROUNDS = int(os.environ.get("BENCH_LINT_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_LINT_ROUNDS", "9"))
 CRASHER = "PostgREST__postgrest/test/io/fixtures/big_schema.sql"
 # Statements in the corpus, counted by the corpus's own splitter (SOURCES.md);
 # the same numerator for both tools, so statements/s compare like files/s.
