@@ -402,7 +402,9 @@ append_observed(StrBuf *sb, const cJSON *so)
 				strbuf_appendf(sb, " %s", h->valuestring);
 			strbuf_append(sb, ")");
 		}
-		strbuf_append(sb, " — a bug in migsafe's knowledge of this statement\n");
+		strbuf_append(sb, cJSON_IsFalse(cJSON_GetObjectItem(so, "known")) ?
+					  " — check reported this statement's locks as unknown (unknown-lock)\n" :
+					  " — a bug in migsafe's knowledge of this statement\n");
 	}
 	if ((x = cJSON_GetObjectItem(obs, "error")) != NULL)
 		strbuf_appendf(sb, "      error [%s]: %s\n", json_str(x, "sqlstate", ""),
