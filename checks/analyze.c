@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Starts an analysis with the default schema (public when empty) as the search_path. */
 AnalyzeContext *
@@ -18,6 +19,7 @@ analyze_context_new(const char *default_schema, int pg_version)
 	ctx->pg_version = pg_version > 0 ? pg_version : ANALYZE_DEFAULT_PG_VERSION;
 	ctx->catalog = catalog_new();
 	strlist_add(&ctx->search_path, ctx->default_schema);
+	ctx->check_function_bodies = true;
 	return ctx;
 }
 
@@ -48,11 +50,33 @@ search_path_reset(AnalyzeContext *ctx)
 	strlist_add(&ctx->search_path, ctx->default_schema);
 }
 
-/* A new file starts with the default search_path; the catalog carries over. */
+/* A new file starts with the default settings; the catalog carries over. */
 void
 analyze_context_begin_migration(AnalyzeContext *ctx)
 {
 	search_path_reset(ctx);
+	ctx->check_function_bodies = true;
+}
+
+/*
+ * A boolean setting's value as PostgreSQL's parse_bool reads it: false for
+ * off, no, 0 and any prefix of false; true otherwise (on, yes, 1, true, or a
+ * value migsafe cannot read, PostgreSQL's default for the settings used).
+ */
+static bool
+setting_bool(const cJSON *arg)
+{
+	const char *v = pgnode_const_str(arg);
+	int n;
+	size_t len;
+
+	if (v == NULL)
+		return !(pgnode_const_int(arg, &n) && n == 0);
+	len = strlen(v);
+	if (len == 0)
+		return true;
+	return !(strncasecmp(v, "false", len) == 0 || strncasecmp(v, "no", len) == 0 ||
+			 strcasecmp(v, "off") == 0 || strcasecmp(v, "of") == 0 || strcmp(v, "0") == 0);
 }
 
 /* True for the session's temporary schema, however it is spelled (pg_temp, pg_temp_3). */
@@ -247,6 +271,7 @@ analyze_type_from_typename(const cJSON *type_name, CatType *t)
  * SET search_path: later unqualified names resolve through it. "$user",
  * pg_catalog and pg_temp never hold the migration's objects, so they are
  * left out; an empty result falls back to the default schema.
+ * SET check_function_bodies: whether CREATE FUNCTION analyses SQL bodies.
  */
 static void
 analyze_variable_set(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
@@ -258,6 +283,12 @@ analyze_variable_set(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	(void) a;
 	if (kind && strcmp(kind, "VAR_RESET_ALL") == 0) {
 		search_path_reset(ctx);
+		ctx->check_function_bodies = true;
+		return;
+	}
+	if (name && strcmp(name, "check_function_bodies") == 0) {
+		ctx->check_function_bodies = kind == NULL || strcmp(kind, "VAR_SET_VALUE") != 0 ||
+			setting_bool(cJSON_GetArrayItem(pgnode_list(body, "args"), 0));
 		return;
 	}
 	if (name == NULL || strcmp(name, "search_path") != 0)

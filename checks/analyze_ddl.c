@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The word a report uses for an ObjectType ("OBJECT_MATVIEW" -> "MATERIALIZED VIEW"). */
 static const char *
@@ -695,16 +696,88 @@ analyze_create_trigger(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	free(rel);
 }
 
+/* The value of a CREATE FUNCTION option ("language", "as"), or NULL. */
+static const cJSON *
+function_option(const cJSON *body, const char *name)
+{
+	const cJSON *opt;
+
+	cJSON_ArrayForEach(opt, pgnode_list(body, "options")) {
+		const cJSON *def = pgnode_as(opt, "DefElem");
+		const char *defname = pgnode_str(def, "defname");
+
+		if (defname && strcmp(defname, name) == 0)
+			return pgnode_get(def, "arg");
+	}
+	return NULL;
+}
+
+/* True when an input argument has a polymorphic type: PostgreSQL then skips the body. */
+static bool
+function_polymorphic(const cJSON *body)
+{
+	const cJSON *param;
+
+	cJSON_ArrayForEach(param, pgnode_list(body, "parameters")) {
+		const cJSON *fp = pgnode_as(param, "FunctionParameter");
+		const char *mode = pgnode_str(fp, "mode");
+		const cJSON *type = pgnode_get(fp, "argType");
+
+		if (mode && (strcmp(mode, "FUNC_PARAM_OUT") == 0 || strcmp(mode, "FUNC_PARAM_TABLE") == 0))
+			continue;
+		if (pgfacts_type_polymorphic(pgnode_last_name(pgnode_list(type, "names"))))
+			return true;
+	}
+	return false;
+}
+
 /*
- * CREATE FUNCTION / PROCEDURE locks no relation; the catalog remembers the
- * name so that a later call is known to run code migsafe did not analyse.
+ * A LANGUAGE sql body is parse-analysed at creation (fmgr_sql_validator, or
+ * the parser for BEGIN ATOMIC / RETURN) unless check_function_bodies is off
+ * or an argument is polymorphic: the relations it names, and those behind
+ * the views it names, are locked until the migration commits.
+ */
+static void
+analyze_sql_function_body(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
+{
+	const char *language = pgnode_sval(function_option(body, "language"));
+	const cJSON *as = pgnode_list(pgnode_as(function_option(body, "as"), "List"), "items");
+	const char *text = pgnode_sval(cJSON_GetArrayItem(as, 0));
+	cJSON *tree;
+	const cJSON *stmt;
+
+	if (!ctx->check_function_bodies || function_polymorphic(body))
+		return;
+	if (pgnode_get(body, "sql_body")) {
+		analyze_query_parsed(ctx, pgnode_get(body, "sql_body"), a);
+		return;
+	}
+	if (language == NULL || strcasecmp(language, "sql") != 0 || text == NULL)
+		return;
+	tree = analyze_parse_sql(text);
+	cJSON_ArrayForEach(stmt, pgnode_get(tree, "stmts")) {
+		const char *tag = pgnode_tag(pgnode_get(stmt, "stmt"), NULL);
+
+		/* utility statements are not analysed by the validator: they lock nothing yet */
+		if (tag && (strcmp(tag, "SelectStmt") == 0 || strcmp(tag, "InsertStmt") == 0 ||
+					strcmp(tag, "UpdateStmt") == 0 || strcmp(tag, "DeleteStmt") == 0 ||
+					strcmp(tag, "MergeStmt") == 0))
+			analyze_query_parsed(ctx, pgnode_get(stmt, "stmt"), a);
+	}
+	cJSON_Delete(tree);
+}
+
+/*
+ * CREATE FUNCTION / PROCEDURE: the locks of a SQL body's parse analysis; the
+ * catalog remembers the name so that a later call is known to run code
+ * migsafe did not analyse.
  */
 void
 analyze_create_function(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	char *name = analyze_name_list(ctx, pgnode_list(body, "funcname"), 0);
 
-	(void) a;
+	analyze_sql_function_body(ctx, body, a);
 	if (name)
 		catalog_function_add(ctx->catalog, name);
 	free(name);

@@ -28,7 +28,19 @@ typedef struct QueryWalk {
 	Analysis *a;
 	StrList ctes;            /* names of WITH queries: not relations */
 	bool expand_views;       /* the query runs: views are rewritten into what they read */
+	bool parse_only;         /* only parse-analysed: what the executor does is left out */
 } QueryWalk;
+
+/*
+ * A query that is only parse-analysed (a SQL function's body at CREATE
+ * FUNCTION) locks the relations it names, not their partitions or children,
+ * and none of what running it does: foreign-key checks, sequences, calls.
+ */
+static bool
+runs(const QueryWalk *qw)
+{
+	return !qw->parse_only;
+}
 
 /* Row locking of one SELECT level. */
 typedef struct RowLocking {
@@ -46,7 +58,7 @@ lock_read(QueryWalk *qw, const char *rel, LockMode mode, bool inh, int depth)
 {
 	CatRelation *r = catalog_find(qw->ctx->catalog, rel);
 
-	analyze_lock(qw->ctx, qw->a, rel, mode, inh);
+	analyze_lock(qw->ctx, qw->a, rel, mode, inh && runs(qw));
 	if (r == NULL || r->kind != CAT_VIEW || depth > MAX_DEPTH || !qw->expand_views)
 		return;
 	for (size_t i = 0; i < r->reads.count; i++)
@@ -62,6 +74,8 @@ lock_partition_ancestors(QueryWalk *qw, const char *table)
 {
 	CatRelation *r = catalog_find(qw->ctx->catalog, table);
 
+	if (!runs(qw))
+		return;
 	for (int depth = 0; r && r->partition && r->parent && depth < MAX_DEPTH; depth++) {
 		analyze_lock(qw->ctx, qw->a, r->parent, LOCK_ACCESS_SHARE, false);
 		r = catalog_find(qw->ctx->catalog, r->parent);
@@ -100,7 +114,7 @@ static void
 walk_function(QueryWalk *qw, const cJSON *call)
 {
 	const char *fname = pgnode_last_name(pgnode_list(call, "funcname"));
-	LockMode mode = pgfacts_sequence_function_lock(fname);
+	LockMode mode = runs(qw) ? pgfacts_sequence_function_lock(fname) : LOCK_NONE;
 	const char *seq = pgnode_const_str(cJSON_GetArrayItem(pgnode_list(call, "args"), 0));
 	char *created;
 
@@ -114,7 +128,7 @@ walk_function(QueryWalk *qw, const cJSON *call)
 		free(name);
 	}
 	/* a stored query (a view) does not run the function now */
-	created = qw->expand_views ?
+	created = qw->expand_views && runs(qw) ?
 		analyze_created_function(qw->ctx, pgnode_list(call, "funcname")) : NULL;
 	if (created) {
 		qw->a->known = false;
@@ -336,8 +350,11 @@ columns_overlap(const StrList *cols, const StrList *changed)
 static void
 foreign_key_checks(QueryWalk *qw, const char *table, const StrList *changed)
 {
-	CatForeignKey **fks = ancestry_foreign_keys(qw->ctx, table);
+	CatForeignKey **fks;
 
+	if (!runs(qw))
+		return;
+	fks = ancestry_foreign_keys(qw->ctx, table);
 	for (CatForeignKey **fk = fks; *fk; fk++)
 		if (table_is_or_inherits(qw->ctx, table, (*fk)->table) && columns_overlap(&(*fk)->cols, changed))
 			analyze_lock(qw->ctx, qw->a, (*fk)->ref_table, LOCK_FK_CHECK, false);
@@ -355,7 +372,7 @@ foreign_key_actions(QueryWalk *qw, const char *table, const StrList *changed, bo
 	CatRelation *r = catalog_find(qw->ctx->catalog, table);
 	CatForeignKey **fks;
 
-	if (depth > MAX_DEPTH)
+	if (!runs(qw) || depth > MAX_DEPTH)
 		return;
 	fks = ancestry_foreign_keys(qw->ctx, table);
 	for (CatForeignKey **each = fks; *each; each++) {
@@ -401,6 +418,8 @@ default_sequences(QueryWalk *qw, const char *table, const StrList *given)
 {
 	CatRelation *r = catalog_find(qw->ctx->catalog, table);
 
+	if (!runs(qw))
+		return;
 	for (size_t i = 0; r && i < r->ncols; i++) {
 		if (r->cols[i].sequence && (given == NULL || !strlist_contains(given, r->cols[i].name)))
 			analyze_lock(qw->ctx, qw->a, r->cols[i].sequence, LOCK_ROW_EXCLUSIVE, false);
@@ -599,7 +618,17 @@ walk_statement(QueryWalk *qw, const char *tag, const cJSON *body)
 void
 analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool expand_views)
 {
-	QueryWalk qw = {ctx, a, {0}, expand_views};
+	QueryWalk qw = {ctx, a, {0}, expand_views, false};
+
+	walk_node(&qw, node);
+	strlist_free(&qw.ctes);
+}
+
+/* Walks a query that is parse-analysed, not run (a SQL function's body). */
+void
+analyze_query_parsed(AnalyzeContext *ctx, const cJSON *node, Analysis *a)
+{
+	QueryWalk qw = {ctx, a, {0}, true, true};
 
 	walk_node(&qw, node);
 	strlist_free(&qw.ctes);
@@ -621,7 +650,7 @@ analyze_query_reads(AnalyzeContext *ctx, const cJSON *node, StrList *out)
 static void
 analyze_walk_statement(AnalyzeContext *ctx, const char *tag, const cJSON *body, Analysis *a)
 {
-	QueryWalk qw = {ctx, a, {0}, true};
+	QueryWalk qw = {ctx, a, {0}, true, false};
 
 	walk_statement(&qw, tag, body);
 	strlist_free(&qw.ctes);
@@ -683,7 +712,7 @@ void
 analyze_copy(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 {
 	const cJSON *rv = pgnode_get(body, "relation");
-	QueryWalk qw = {ctx, a, {0}, true};
+	QueryWalk qw = {ctx, a, {0}, true, false};
 	char *table;
 
 	if (rv == NULL) {

@@ -90,6 +90,16 @@ function_text(const char *code)
 	return sb.data;
 }
 
+cJSON *
+analyze_parse_sql(const char *sql)
+{
+	PgQueryParseResult r = pg_query_parse(sql);
+	cJSON *tree = r.error ? NULL : cJSON_Parse(r.parse_tree);
+
+	pg_query_free_parse_result(r);
+	return tree;
+}
+
 /* Adds what one inner statement locks, rewrites and scans to the DO statement. */
 static void
 merge_analysis(Analysis *into, const Analysis *from)
@@ -112,11 +122,9 @@ merge_analysis(Analysis *into, const Analysis *from)
 static bool
 analyze_sql_text(AnalyzeContext *ctx, const char *sql, Analysis *a)
 {
-	PgQueryParseResult r = pg_query_parse(sql);
-	cJSON *tree = r.error ? NULL : cJSON_Parse(r.parse_tree);
+	cJSON *tree = analyze_parse_sql(sql);
 	const cJSON *stmt;
 
-	pg_query_free_parse_result(r);
 	if (tree == NULL)
 		return false;
 	cJSON_ArrayForEach(stmt, pgnode_get(tree, "stmts")) {

@@ -17,6 +17,7 @@ struct AnalyzeContext {
 	int pg_version;
 	char *default_schema;
 	StrList search_path;   /* schemas only: "$user", pg_catalog and pg_temp are dropped */
+	bool check_function_bodies; /* SET check_function_bodies: SQL function bodies are analysed */
 	Catalog *catalog;
 };
 
@@ -149,6 +150,15 @@ void analyze_do(AnalyzeContext *ctx, const cJSON *body, Analysis *a);
  * (false for CREATE VIEW, which only stores the query).
  */
 void analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool expand_views);
+/*
+ * The locks of a query PostgreSQL parse-analyses without running it (a SQL
+ * function's body at CREATE FUNCTION): the relations it names, no partitions,
+ * no foreign-key checks, sequences or calls; views lock what they read.
+ */
+void analyze_query_parsed(AnalyzeContext *ctx, const cJSON *node, Analysis *a);
+
+/* SQL text (a DO block's or a function's body) as a libpg_query tree; NULL when it does not parse. */
+cJSON *analyze_parse_sql(const char *sql);
 /* The relations a query reads (for a view's catalog entry). */
 void analyze_query_reads(AnalyzeContext *ctx, const cJSON *node, StrList *out);
 

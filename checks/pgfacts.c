@@ -49,6 +49,13 @@ static const char *const volatile_functions[] = {
 	"clock_timestamp", "timeofday", "txid_current", "setseed", NULL
 };
 
+/* PostgreSQL's polymorphic pseudo-types (pg_type.h, IsPolymorphicType). */
+static const char *const polymorphic_types[] = {
+	"anyelement", "anyarray", "anynonarray", "anyenum", "anyrange", "anymultirange",
+	"anycompatible", "anycompatiblearray", "anycompatiblenonarray", "anycompatiblerange",
+	"anycompatiblemultirange", NULL
+};
+
 /* True when name is in the NULL-terminated list. */
 static bool
 name_in(const char *const *list, const char *name)
@@ -68,6 +75,12 @@ pgfacts_function_volatile(const char *fname)
 	if (name_in(volatile_functions, fname))
 		return true;
 	return !name_in(nonvolatile_functions, fname);
+}
+
+bool
+pgfacts_type_polymorphic(const char *type_name)
+{
+	return type_name && name_in(polymorphic_types, type_name);
 }
 
 typedef struct SequenceFunction {

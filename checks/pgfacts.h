@@ -43,6 +43,9 @@ bool pgfacts_has(int pg_version, PgFact fact);
  */
 bool pgfacts_function_volatile(const char *fname);
 
+/* True for the polymorphic pseudo-types (anyelement, anyarray, anycompatible, ...). */
+bool pgfacts_type_polymorphic(const char *type_name);
+
 /*
  * The table-level lock a function call in a query takes on the sequence it
  * names (nextval, setval, currval); LOCK_NONE for other functions.

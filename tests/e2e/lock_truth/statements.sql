@@ -920,3 +920,29 @@ ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE;
 -- case: catalog
 -- setup: ALTER TABLE orders DROP CONSTRAINT orders_pkey CASCADE;
 DELETE FROM orders WHERE id = 1;
+-- case: functions
+CREATE FUNCTION lt_touch() RETURNS void LANGUAGE sql AS $$ UPDATE orders SET note = note WHERE id = 0; SELECT 1 FROM accounts $$;
+-- case: functions
+CREATE FUNCTION lt_events() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM events';
+-- case: functions
+CREATE FUNCTION lt_names() RETURNS SETOF text LANGUAGE sql AS 'SELECT status::text FROM account_names';
+-- case: functions
+CREATE FUNCTION lt_plpgsql() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE orders SET note = note; END $$;
+-- case: functions
+SET check_function_bodies = off; CREATE FUNCTION lt_unchecked() RETURNS void LANGUAGE sql AS 'DELETE FROM items';
+-- case: functions
+CREATE FUNCTION lt_atomic() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM items; END;
+-- case: functions
+CREATE FUNCTION lt_poly(x anyelement) RETURNS anyelement LANGUAGE sql AS 'SELECT x FROM tags LIMIT 1';
+-- case: functions
+CREATE FUNCTION lt_atomic_view() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM account_names; END;
+-- case: functions
+CREATE FUNCTION lt_route() RETURNS void LANGUAGE sql AS $$ INSERT INTO events VALUES (1, '2024-05-01', 'x') $$;
+-- case: functions
+CREATE FUNCTION lt_fk() RETURNS void LANGUAGE sql AS 'UPDATE orders SET account_id = 1 WHERE id = 0';
+-- case: functions
+CREATE PROCEDURE lt_proc() LANGUAGE sql AS 'DELETE FROM tags';
+-- case: functions
+SET check_function_bodies = on; CREATE OR REPLACE FUNCTION lt_on() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM notes';
+-- case: functions
+SET check_function_bodies = false; CREATE FUNCTION lt_dump() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM items';
