@@ -732,10 +732,11 @@ function_polymorphic(const cJSON *body)
 }
 
 /*
- * A LANGUAGE sql body is parse-analysed at creation (fmgr_sql_validator, or
- * the parser for BEGIN ATOMIC / RETURN) unless check_function_bodies is off
- * or an argument is polymorphic: the relations it names, and those behind
- * the views it names, are locked until the migration commits.
+ * A LANGUAGE sql body is parse-analysed at creation: a BEGIN ATOMIC / RETURN
+ * body always (the parser reads it with the statement), a string body by
+ * fmgr_sql_validator unless check_function_bodies is off or an argument is
+ * polymorphic. The relations it names, and those behind the views it names,
+ * stay locked until the migration commits.
  */
 static void
 analyze_sql_function_body(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
@@ -746,12 +747,12 @@ analyze_sql_function_body(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 	cJSON *tree;
 	const cJSON *stmt;
 
-	if (!ctx->check_function_bodies || function_polymorphic(body))
-		return;
 	if (pgnode_get(body, "sql_body")) {
 		analyze_query_parsed(ctx, pgnode_get(body, "sql_body"), a);
 		return;
 	}
+	if (!ctx->check_function_bodies || function_polymorphic(body))
+		return;
 	if (language == NULL || strcasecmp(language, "sql") != 0 || text == NULL)
 		return;
 	tree = analyze_parse_sql(text);

@@ -946,3 +946,5 @@ CREATE PROCEDURE lt_proc() LANGUAGE sql AS 'DELETE FROM tags';
 SET check_function_bodies = on; CREATE OR REPLACE FUNCTION lt_on() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM notes';
 -- case: functions
 SET check_function_bodies = false; CREATE FUNCTION lt_dump() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM items';
+-- case: functions
+SET check_function_bodies = off; CREATE FUNCTION lt_atomic_unchecked() RETURNS bigint LANGUAGE sql RETURN (SELECT count(*) FROM items);
