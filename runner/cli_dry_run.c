@@ -674,9 +674,14 @@ cli_dry_run(int argc, char **argv)
 		dry_run_all(&d);
 	fill_unreached(&d);
 	rc = dry_run_report(&d, &totals) ? dry_run_exit_code(&d) : EXIT_USAGE;
-	if (totals.mismatches > 0)
+	if (totals.mismatches > totals.mismatches_unknown)
 		log_warn("dry-run: %d statement(s) locked differently than predicted: a bug in "
-				 "migsafe's knowledge (see \"mismatch\" in the report)", totals.mismatches);
+				 "migsafe's knowledge (see \"mismatch\" in the report)",
+				 totals.mismatches - totals.mismatches_unknown);
+	if (totals.mismatches_unknown > 0)
+		log_warn("dry-run: %d statement(s) whose locks check reported as unknown (unknown-lock) "
+				 "took the locks shown under \"observed\" in the report",
+				 totals.mismatches_unknown);
 	dry_run_free(&d);
 	return rc;
 }

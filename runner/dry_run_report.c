@@ -259,6 +259,7 @@ add_observations(const DryRunView *v, cJSON *doc, DryRunTotals *totals)
 			totals->traced += r->state == TRACE_TRACED;
 			totals->not_traced += r->state != TRACE_TRACED;
 			totals->mismatches += mm;
+			totals->mismatches_unknown += mm && !m->stmts[k].analysis.known;
 			totals->failed += r->state == TRACE_FAILED;
 			for (size_t t = 0; t < r->ntables; t++)
 				totals->rewrites += r->tables[t].rewritten;
@@ -567,7 +568,8 @@ dry_run_markdown_section(const cJSON *doc)
 				   json_num(summary, "mismatches", 0));
 	if (json_num(summary, "mismatches", 0) > 0)
 		strbuf_append(&sb, "> **Mismatch**: a statement locked differently than migsafe predicted. "
-					  "That is a bug in migsafe's knowledge; both are shown below.\n\n");
+					  "Unless `check` reported its locks as unknown (`unknown-lock`), that is a "
+					  "bug in migsafe's knowledge; both are shown below.\n\n");
 	strbuf_append(&sb, "| Statement | Kind | Observed locks | Rewrote | Duration | As predicted |\n"
 				  "|---|---|---|---|---:|---|\n");
 	cJSON_ArrayForEach(m, cJSON_GetObjectItem(doc, "migrations")) {

@@ -32,6 +32,7 @@ typedef struct DryRunTotals {
 	int traced;
 	int not_traced;
 	int mismatches;
+	int mismatches_unknown;              /* of them, on statements check called unknown-lock */
 	int rewrites;
 	int failed;
 } DryRunTotals;

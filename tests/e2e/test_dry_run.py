@@ -451,9 +451,11 @@ def test_a_call_to_a_function_a_migration_created_is_unknown_and_traced(run, db,
     st = traced[0]["statements"][0]
     observed = {(lk["relation"], lk["mode"]) for lk in st["observed"]["locks"]}
     assert ("public.counters", "RowExclusiveLock") in observed, st["observed"]
-    text = run("dry-run", "--db", db, d).stdout
+    res = run("dry-run", "--db", db, d)
     assert ("MISMATCH on public.counters: predicted no lock, observed RowExclusiveLock — check "
-            "reported this statement's locks as unknown (unknown-lock)") in text, text
+            "reported this statement's locks as unknown (unknown-lock)") in res.stdout, res.stdout
+    assert "1 statement(s) whose locks check reported as unknown" in res.stderr, res.stderr
+    assert "bug in migsafe" not in res.stdout + res.stderr
 
 
 @pytest.mark.slow
