@@ -760,9 +760,7 @@ analyze_sql_function_body(AnalyzeContext *ctx, const cJSON *body, Analysis *a)
 		const char *tag = pgnode_tag(pgnode_get(stmt, "stmt"), NULL);
 
 		/* utility statements are not analysed by the validator: they lock nothing yet */
-		if (tag && (strcmp(tag, "SelectStmt") == 0 || strcmp(tag, "InsertStmt") == 0 ||
-					strcmp(tag, "UpdateStmt") == 0 || strcmp(tag, "DeleteStmt") == 0 ||
-					strcmp(tag, "MergeStmt") == 0))
+		if (analyze_is_query(tag))
 			analyze_query_parsed(ctx, pgnode_get(stmt, "stmt"), a);
 	}
 	cJSON_Delete(tree);

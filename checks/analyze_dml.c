@@ -184,9 +184,7 @@ walk_node(QueryWalk *qw, const cJSON *node)
 			walk_function(qw, body);
 			return;
 		}
-		if (strcmp(tag, "SelectStmt") == 0 || strcmp(tag, "InsertStmt") == 0 ||
-			strcmp(tag, "UpdateStmt") == 0 || strcmp(tag, "DeleteStmt") == 0 ||
-			strcmp(tag, "MergeStmt") == 0) {
+		if (analyze_is_query(tag)) {
 			walk_statement(qw, tag, body);
 			return;
 		}
@@ -622,6 +620,20 @@ analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, bool exp
 
 	walk_node(&qw, node);
 	strlist_free(&qw.ctes);
+}
+
+/* The statement types that are queries: SELECT, INSERT, UPDATE, DELETE, MERGE. */
+bool
+analyze_is_query(const char *tag)
+{
+	static const char *const queries[] = {
+		"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", NULL
+	};
+
+	for (int i = 0; tag && queries[i]; i++)
+		if (strcmp(tag, queries[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Walks a query that is parse-analysed, not run (a SQL function's body). */

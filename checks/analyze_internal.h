@@ -157,6 +157,9 @@ void analyze_query_node(AnalyzeContext *ctx, const cJSON *node, Analysis *a, boo
  */
 void analyze_query_parsed(AnalyzeContext *ctx, const cJSON *node, Analysis *a);
 
+/* True for the statement types that are queries: SELECT, INSERT, UPDATE, DELETE, MERGE. */
+bool analyze_is_query(const char *tag);
+
 /* SQL text (a DO block's or a function's body) as a libpg_query tree; NULL when it does not parse. */
 cJSON *analyze_parse_sql(const char *sql);
 /* The relations a query reads (for a view's catalog entry). */
