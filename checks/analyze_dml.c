@@ -27,7 +27,7 @@ typedef struct QueryWalk {
 	AnalyzeContext *ctx;
 	Analysis *a;
 	StrList ctes;            /* names of WITH queries: not relations */
-	bool expand_views;       /* the query runs: views are rewritten into what they read */
+	bool expand_views;       /* run or parse-analysed, not stored: views lock what they read */
 	bool parse_only;         /* only parse-analysed: what the executor does is left out */
 } QueryWalk;
 

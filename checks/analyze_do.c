@@ -90,6 +90,7 @@ function_text(const char *code)
 	return sb.data;
 }
 
+/* PostgreSQL's parse tree of a body's SQL text, read with cJSON; NULL when it does not parse. */
 cJSON *
 analyze_parse_sql(const char *sql)
 {
