@@ -23,7 +23,11 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Ichecks -Irunner \
 	-DMIGSAFE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS = -lpg_query $(PKG_LIBS) -lm -pthread
+# migsafe allocates through mimalloc: libpg_query mallocs and frees every
+# token and parse-tree block, and glibc's malloc was a sixth of `check`'s CPU
+# (bench/NOTES.md). Sanitizer and fuzz builds keep glibc's, which ASan replaces.
+MALLOC_LIBS ?= -lmimalloc
+LIBS = -lpg_query $(PKG_LIBS) $(MALLOC_LIBS) -lm -pthread
 
 CHECKS_SRC := $(sort $(wildcard checks/*.c))
 RUNNER_SRC := $(sort $(filter-out runner/main.c,$(wildcard runner/*.c)))
@@ -65,7 +69,7 @@ test: deps
 
 # The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps
-	$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" MALLOC_LIBS= \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 		PYTEST_ARGS="$(PYTEST_ARGS) -m 'not slow'" all test-unit test-e2e
@@ -98,7 +102,7 @@ fuzz-compile:
 	@for f in $(FUZZ_SRC); do $(CC) $(ALL_CFLAGS) -c $$f -o /dev/null || exit 1; done
 
 fuzz: deps
-	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" MALLOC_LIBS= \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh build/fuzz

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential pkg-config git
-  libpq-dev libpg-query-dev libprotobuf-c-dev libcjson-dev libgit2-dev libcmocka-dev
+  libpq-dev libpg-query-dev libprotobuf-c-dev libcjson-dev libgit2-dev libmimalloc-dev libcmocka-dev
   postgresql postgresql-contrib
   python3 python3-pytest python3-psycopg2 python3-jsonschema python3-yaml
   clang libclang-rt-14-dev valgrind man-db shellcheck pre-commit

@@ -27,7 +27,7 @@ vg() {
   count=$((count + 1))
   log="$work/vg.$count.log"
   set +e
-  valgrind --quiet --error-exitcode=$VG_RC --leak-check=full --show-leak-kinds=definite,possible \
+  valgrind --quiet --soname-synonyms='somalloc=libmimalloc.so*' --error-exitcode=$VG_RC --leak-check=full --show-leak-kinds=definite,possible \
     --errors-for-leak-kinds=definite,possible --track-origins=yes --log-file="$log" \
     "$BIN" "$@" >"$work/out.$count" 2>"$work/err.$count" <"${VG_STDIN:-/dev/null}"
   rc=$?
