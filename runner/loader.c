@@ -253,13 +253,19 @@ read_file(const char *path, char **data, size_t *len)
 	struct stat st;
 	size_t cap, n = 0;
 	char *buf;
+	bool regular;
 
 	if (fd < 0) {
 		log_error("%s: cannot read: %s", path, strerror(errno));
 		return false;
 	}
-	/* one more byte than the size, so that the read seeing end-of-file needs no growth */
-	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 65536;
+	/*
+	 * One more byte than the size, so that no growth is needed; a read that
+	 * brings a regular file to exactly its size has reached the end, which
+	 * saves a second read per file (files of /proc, whose size is 0, read on).
+	 */
+	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	cap = regular ? (size_t) st.st_size + 1 : 65536;
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t got;
@@ -271,6 +277,10 @@ read_file(const char *path, char **data, size_t *len)
 		got = read(fd, buf + n, cap - n);
 		if (got == 0)
 			break;
+		if (got > 0 && regular && n + (size_t) got == (size_t) st.st_size) {
+			n += (size_t) got;
+			break;
+		}
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
