@@ -158,6 +158,40 @@ parse_string(Cursor *c)
 	return out;
 }
 
+/* item as the number d, valueint clamped to int as cJSON does. */
+static void
+set_number(cJSON *item, double d)
+{
+	item->valuedouble = d;
+	if (d >= INT_MAX)
+		item->valueint = INT_MAX;
+	else if (d <= (double) INT_MIN)
+		item->valueint = INT_MIN;
+	else
+		item->valueint = (int) d;
+	item->type = cJSON_Number;
+}
+
+/*
+ * The length of the integer at s when strtod would read exactly it, with
+ * no loss in an int64_t and in a double: an optional '-', 1 to 15 digits
+ * (no "-0", which strtod reads as -0.0), and after them nothing strtod could
+ * read on; 0 otherwise.
+ */
+static size_t
+integer_length(const char *s)
+{
+	size_t neg = *s == '-', n = neg;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n == neg || n - neg > 15 || (neg && s[1] == '0'))
+		return 0;
+	if (s[n] == '.' || s[n] == 'e' || s[n] == 'E' || s[n] == '+' || s[n] == '-')
+		return 0;
+	return n;
+}
+
 /*
  * A number as cJSON reads it: strtod over the run of number characters
  * (however long), valueint clamped to int.
@@ -165,11 +199,25 @@ parse_string(Cursor *c)
 static bool
 parse_number(Cursor *c, cJSON *item)
 {
-	size_t n = strspn(c->p, "0123456789+-eE.");
-	char small[64], *buf = n < sizeof small ? small : xmalloc(n + 1), *endp;
+	size_t n = integer_length(c->p);
+	char small[64], *buf, *endp;
 	size_t used;
 	double d;
 
+	if (n > 0) {
+		/* the parser's locations and lengths: plain integers, read without strtod */
+		bool negative = *c->p == '-';
+		const char *p = c->p + negative, *end = c->p + n;
+		int64_t v = 0;
+
+		while (p < end)
+			v = v * 10 + (*p++ - '0');
+		c->p = end;
+		set_number(item, (double) (negative ? -v : v));
+		return true;
+	}
+	n = strspn(c->p, "0123456789+-eE.");
+	buf = n < sizeof small ? small : xmalloc(n + 1);
 	memcpy(buf, c->p, n);
 	buf[n] = '\0';
 	d = strtod(buf, &endp);
@@ -179,14 +227,7 @@ parse_number(Cursor *c, cJSON *item)
 	if (used == 0)
 		return false;
 	c->p += used;
-	item->valuedouble = d;
-	if (d >= INT_MAX)
-		item->valueint = INT_MAX;
-	else if (d <= (double) INT_MIN)
-		item->valueint = INT_MIN;
-	else
-		item->valueint = (int) d;
-	item->type = cJSON_Number;
+	set_number(item, d);
 	return true;
 }
 

@@ -68,6 +68,46 @@ test_values_and_escapes(void **state)
 		assert_same_as_cjson(texts[i]);
 }
 
+/*
+ * Numbers, those read without strtod included: the same double, to the bit
+ * (-0 keeps its sign), and the same clamped valueint as cJSON's.
+ */
+static void
+test_numbers_read_as_strtod(void **state)
+{
+	static const char *const texts[] = {
+		"0", "7", "-7", "-0", "-05", "007", "0x1A", "42,", "42]", "42}", "42 ",
+		"123456789012345", "-123456789012345", "1234567890123456", "99999999999999999999",
+		"2147483647", "2147483648", "-2147483648", "-2147483649", "5.", "5.5", "12e", "12e2",
+		"1E+2", "1-2", "1+2", "3.25e-1", "-",
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		cJSON *expected = cJSON_Parse(texts[i]);
+		JsonDoc *doc = jsondoc_parse(texts[i]);
+
+		if (expected == NULL) {
+			if (doc != NULL)
+				fail_msg("jsondoc accepted what cJSON rejects: %s", texts[i]);
+			continue;
+		}
+		if (doc == NULL)
+			fail_msg("jsondoc rejected what cJSON accepts: %s", texts[i]);
+		else {
+			const cJSON *got = jsondoc_root(doc);
+
+			if (memcmp(&got->valuedouble, &expected->valuedouble, sizeof(double)) != 0)
+				fail_msg("%s: %.17g, cJSON %.17g", texts[i], got->valuedouble,
+						 expected->valuedouble);
+			assert_int_equal(got->valueint, expected->valueint);
+			assert_int_equal(got->type, expected->type);
+		}
+		cJSON_Delete(expected);
+		jsondoc_free(doc);
+	}
+}
+
 /* Nesting of n arrays: cJSON's limit (1000) holds here as well. */
 static void
 test_nesting_limit(void **state)
@@ -122,6 +162,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values_and_escapes),
+		cmocka_unit_test(test_numbers_read_as_strtod),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_parse_trees),
 	};
