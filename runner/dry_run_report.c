@@ -285,6 +285,7 @@ dry_run_document(const DryRunView *v, DryRunTotals *totals)
 	cJSON_AddNumberToObject(summary, "traced", totals->traced);
 	cJSON_AddNumberToObject(summary, "not_traced", totals->not_traced);
 	cJSON_AddNumberToObject(summary, "mismatches", totals->mismatches);
+	cJSON_AddNumberToObject(summary, "mismatches_unknown", totals->mismatches_unknown);
 	cJSON_AddNumberToObject(summary, "rewrites", totals->rewrites);
 	cJSON_AddNumberToObject(summary, "failed", totals->failed);
 	return doc;

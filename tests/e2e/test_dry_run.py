@@ -159,7 +159,7 @@ def test_a_wrong_prediction_is_reported_as_a_mismatch(run, db, write_migrations)
     assert st["mismatch"] is True
     assert st["mismatches"] == [{"relation": "public.base", "predicted": None,
                                  "observed": "AccessExclusiveLock"}]
-    assert doc["summary"]["mismatches"] == 1
+    assert doc["summary"]["mismatches"] == 1 and doc["summary"]["mismatches_unknown"] == 0
     text = run("dry-run", "--db", db, d)
     assert "MISMATCH on public.base: predicted no lock, observed AccessExclusiveLock" in text.stdout
     assert "bug in migsafe" in text.stdout
@@ -451,6 +451,7 @@ def test_a_call_to_a_function_a_migration_created_is_unknown_and_traced(run, db,
     st = traced[0]["statements"][0]
     observed = {(lk["relation"], lk["mode"]) for lk in st["observed"]["locks"]}
     assert ("public.counters", "RowExclusiveLock") in observed, st["observed"]
+    assert doc["summary"]["mismatches"] == doc["summary"]["mismatches_unknown"] == 1, doc["summary"]
     res = run("dry-run", "--db", db, d)
     assert ("MISMATCH on public.counters: predicted no lock, observed RowExclusiveLock — check "
             "reported this statement's locks as unknown (unknown-lock)") in res.stdout, res.stdout
