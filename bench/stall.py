@@ -8,6 +8,10 @@ logs; after WARMUP seconds a session reads the table and stays idle in its
 transaction for BLOCK seconds; MIGRATION_DELAY seconds after the blocker
 starts, a runner applies `ALTER TABLE accounts ADD COLUMN added int`:
 plain psql, dbmate, migsafe with its defaults, or nothing (control). A
+fifth runner, psql-after-blocker, is the harness itself sending the same
+ALTER with psql the moment it has committed the blocker: a runner that
+knows when the blocker ends, so what the DDL alone costs the application
+when it lands there — the floor under any runner's landing. A
 monitor connection polls pg_attribute to see when the column appears.
 Three runs of each runner, interleaved; bench/report.py takes the medians.
 """
@@ -33,7 +37,9 @@ MIGRATION_DELAY = 1.0      # the runner starts this long after the blocker
 DURATION = 15              # pgbench -T
 WINDOW_AFTER = 1.0         # the migration window ends this long after the blocker
 RUNS = int(os.environ.get("BENCH_STALL_RUNS", "3"))
-RUNNERS = os.environ.get("BENCH_STALL_RUNNERS", "control psql dbmate migsafe").split()
+RUNNERS = os.environ.get("BENCH_STALL_RUNNERS",
+                         "control psql dbmate migsafe psql-after-blocker").split()
+AFTER_BLOCKER = "psql-after-blocker"
 SLOW_MS = 500
 POLL = 0.005               # landing monitor interval, seconds
 
@@ -95,7 +101,7 @@ def percentile(sorted_values, p):
 def runner_argv(runner, url, migdir):
     host, port, user = common.url_parts(url)
     dbname = url.rsplit("/", 1)[1]
-    if runner == "psql":
+    if runner in ("psql", AFTER_BLOCKER):
         return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", str(port),
                 "-U", user, "-d", dbname, "-c", "ALTER TABLE accounts ADD COLUMN added int"], {}
     if runner == "dbmate":
@@ -149,7 +155,7 @@ def one_run(url, runner, index):
             cur.fetchall()
         blocker_start = time.time()
         proc = None
-        if runner != "control":
+        if runner not in ("control", AFTER_BLOCKER):
             time.sleep(MIGRATION_DELAY)
             argv, env = runner_argv(runner, dburl, migdir)
             full_env = dict(os.environ, **env)
@@ -161,6 +167,13 @@ def one_run(url, runner, index):
         blocker.commit()
         blocker_end = time.time()
         blocker.close()
+        if runner == AFTER_BLOCKER:
+            argv, env = runner_argv(runner, dburl, migdir)
+            result["runner_started"] = time.time() - blocker_start
+            full_env = dict(os.environ, **env)
+            full_env.pop("PGPASSWORD", None)
+            proc = subprocess.Popen([str(a) for a in argv], env=full_env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if proc is not None:
             out, err = proc.communicate(timeout=300)
             result["exit_status"] = proc.returncode
