@@ -176,18 +176,18 @@ log_still_waiting(Runner *r, int64_t waited_ms, int64_t *last_ms)
 	strbuf_free(&sb);
 }
 
-void
-attempt_run_statement(Runner *r, const char *sql, StatementRun *run)
+/*
+ * Waits for the statement just sent (its result, in run), sampling blockers
+ * and the queue behind it, cancelling it when the watchdog fires or a
+ * signal arrives.
+ */
+static void
+watch_statement(Runner *r, StatementRun *run)
 {
 	bool watching = r->watcher != NULL, watchdog = false, cancelled = false;
 	int64_t start = attempt_now_ms(), last_progress = 0;
 	int rc;
 
-	memset(run, 0, sizeof *run);
-	if (!pgsql_send(r->conn, sql, &run->err)) {
-		run->outcome = OUTCOME_CONNECTION;
-		return;
-	}
 	for (;;) {
 		bool fire = false;
 
@@ -216,6 +216,17 @@ attempt_run_statement(Runner *r, const char *sql, StatementRun *run)
 	}
 	run->ms = attempt_now_ms() - start;
 	run->outcome = classify(run, rc, watchdog, *r->interrupted != 0);
+}
+
+void
+attempt_run_statement(Runner *r, const char *sql, StatementRun *run)
+{
+	memset(run, 0, sizeof *run);
+	if (!pgsql_send(r->conn, sql, &run->err)) {
+		run->outcome = OUTCOME_CONNECTION;
+		return;
+	}
+	watch_statement(r, run);
 }
 
 void
@@ -356,18 +367,60 @@ rollback(Runner *r)
 	return ok;
 }
 
+/* The index of the last statement an attempt runs (BEGIN and COMMIT are skipped); nstmts when none. */
+static size_t
+last_statement(const Migration *m)
+{
+	for (size_t i = m->nstmts; i > 0; i--)
+		if (!attempt_is_transaction_control(&m->stmts[i - 1]))
+			return i - 1;
+	return m->nstmts;
+}
+
+/*
+ * Runs the migration's last statement with the history row e and COMMIT
+ * sent behind it in one pipeline, watched like any statement: the server
+ * commits the moment the statement is done, so the migration's locks are
+ * not held across a round trip to migsafe (a network's, when the database
+ * is remote). run tells how the statement went; the result tells how the
+ * row and COMMIT went (PG_QUERY_FAILED, too, when the statement failed).
+ */
+static PgCommitOutcome
+run_last_then_commit(Runner *r, const Statement *st, const HistoryEntry *e, StatementRun *run)
+{
+	PgError finish_err = {0};
+	PgCommitOutcome outcome;
+
+	memset(run, 0, sizeof *run);
+	if (!history_send_with_statement(r->conn, r->history, e, st->sql, &run->err)) {
+		run->outcome = pgsql_is_ok(r->conn) ? OUTCOME_ERROR : OUTCOME_CONNECTION;
+		return PG_QUERY_FAILED;
+	}
+	watch_statement(r, run);
+	outcome = pgsql_finish_then_commit(r->conn, &finish_err);
+	if (run->outcome == OUTCOME_APPLIED && outcome != PG_COMMITTED) {
+		pgsql_error_free(&run->err);
+		run->err = finish_err;               /* the row's or COMMIT's error */
+	} else
+		pgsql_error_free(&finish_err);
+	return run->outcome == OUTCOME_APPLIED ? outcome : PG_QUERY_FAILED;
+}
+
 /*
  * One attempt: BEGIN, SET LOCAL timeouts, the statements, the history row
- * (its attempt log is `attempts` plus this one), COMMIT. Fills run (with
- * the attempt's whole duration) and *failed_stmt.
+ * (its attempt log is `attempts` plus this one), COMMIT — the last
+ * statement, the row and COMMIT sent together (run_last_then_commit).
+ * Fills run (with the attempt's whole duration) and *failed_stmt.
  */
 static void
 attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, const cJSON *attempts,
 			 int64_t started_ms, StatementRun *run, int *failed_stmt)
 {
 	int64_t start = attempt_now_ms();
+	size_t last = last_statement(m);
 	HistoryEntry e = {0};
 	cJSON *log_doc = NULL;
+	PgCommitOutcome committed;
 
 	memset(run, 0, sizeof *run);
 	*failed_stmt = -1;
@@ -386,6 +439,8 @@ attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, cons
 						 m->path, st->line, st->column, st->analysis.kind ? st->analysis.kind : "it");
 			continue;
 		}
+		if (i == last)
+			continue;                /* it goes with the history row and COMMIT */
 		attempt_run_statement(r, st->sql, run);
 		if (run->outcome != OUTCOME_APPLIED) {
 			*failed_stmt = (int) i;
@@ -401,11 +456,21 @@ attempt_once(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms, cons
 	e.m = m;
 	e.status = HISTORY_APPLIED;
 	e.statements_done = (int) m->nstmts;
-	e.duration_ms = attempt_now_ms() - started_ms;
 	e.attempts = n;
 	e.attempt_log = log_doc;
 	e.git_commit = r->git_commit;
-	switch (history_record_and_commit(r->conn, r->history, &e, &run->err)) {
+	if (last < m->nstmts) {
+		e.duration_ms = start - started_ms;  /* the server adds this attempt's time */
+		committed = run_last_then_commit(r, &m->stmts[last], &e, run);
+		if (run->outcome != OUTCOME_APPLIED) {
+			*failed_stmt = (int) last;
+			goto failed;
+		}
+	} else {
+		e.duration_ms = attempt_now_ms() - started_ms;
+		committed = history_record_and_commit(r->conn, r->history, &e, &run->err);
+	}
+	switch (committed) {
 	case PG_COMMITTED:
 		break;
 	case PG_QUERY_FAILED:

@@ -181,27 +181,58 @@ history_free(History *h)
 	memset(h, 0, sizeof *h);
 }
 
-/*
- * Inserts or updates e's row; with then_commit, COMMIT goes with it in one
- * round trip (pgsql_query_then_commit).
- */
-static PgCommitOutcome
-record(PgConn *conn, const History *h, const HistoryEntry *e, bool then_commit, PgError *err)
+/* The milliseconds since the transaction began, as the server counts them. */
+#define SERVER_ELAPSED_MS "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
+
+/* e's row as the text parameters of row_sql; free with row_params_free. */
+typedef struct RowParams {
+	char done[16];
+	char duration[32];
+	char attempts[16];
+	char *log_text;
+	const char *values[11];
+} RowParams;
+
+static void
+row_params_fill(RowParams *p, const HistoryEntry *e)
 {
-	char done[16], duration[32], attempts[16];
-	char *log_text = e->attempt_log ? cJSON_PrintUnformatted(e->attempt_log) : NULL;
-	const char *params[] = {
-		e->m->version, e->m->name, e->m->checksum, e->status, done, duration, attempts, log_text,
-		first_env(ci_job_vars, sizeof ci_job_vars / sizeof ci_job_vars[0]),
-		e->git_commit ? e->git_commit :
-		first_env(git_commit_vars, sizeof git_commit_vars / sizeof git_commit_vars[0]),
-		MIGSAFE_VERSION,
-	};
-	int nparams = (int) (sizeof params / sizeof params[0]);
-	char *sql = xasprintf(
+	snprintf(p->done, sizeof p->done, "%d", e->statements_done);
+	snprintf(p->duration, sizeof p->duration, "%lld", (long long) e->duration_ms);
+	snprintf(p->attempts, sizeof p->attempts, "%d", e->attempts);
+	p->log_text = e->attempt_log ? cJSON_PrintUnformatted(e->attempt_log) : NULL;
+	p->values[0] = e->m->version;
+	p->values[1] = e->m->name;
+	p->values[2] = e->m->checksum;
+	p->values[3] = e->status;
+	p->values[4] = p->done;
+	p->values[5] = p->duration;
+	p->values[6] = p->attempts;
+	p->values[7] = p->log_text;
+	p->values[8] = first_env(ci_job_vars, sizeof ci_job_vars / sizeof ci_job_vars[0]);
+	p->values[9] = e->git_commit ? e->git_commit :
+		first_env(git_commit_vars, sizeof git_commit_vars / sizeof git_commit_vars[0]);
+	p->values[10] = MIGSAFE_VERSION;
+}
+
+static void
+row_params_free(RowParams *p)
+{
+	free(p->log_text);
+}
+
+/*
+ * The INSERT (or update) of a row, its values in RowParams' order. With
+ * server_timed the server adds the time since BEGIN to the duration and
+ * writes it as the last attempt's waited_ms: the row is sent before the
+ * statement it records has run.
+ */
+static char *
+row_sql(const History *h, bool server_timed)
+{
+	return xasprintf(
 		"INSERT INTO %s AS h (version, name, checksum, status, statements_done, duration_ms, "
 		"attempts, attempt_log, ci_job, git_commit, migsafe_version) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+		"VALUES ($1, $2, $3, $4, $5, %s, $7, %s, $9, $10, $11) "
 		"ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, "
 		"status = excluded.status, statements_done = excluded.statements_done, "
 		"applied_at = now(), duration_ms = h.duration_ms + excluded.duration_ms, "
@@ -209,24 +240,53 @@ record(PgConn *conn, const History *h, const HistoryEntry *e, bool then_commit, 
 		"attempt_log = coalesce(h.attempt_log, '[]'::jsonb) || coalesce(excluded.attempt_log, '[]'::jsonb), "
 		"applied_by = current_user, client_host = inet_client_addr()::text, "
 		"ci_job = excluded.ci_job, git_commit = excluded.git_commit, "
-		"migsafe_version = excluded.migsafe_version", h->table);
+		"migsafe_version = excluded.migsafe_version", h->table,
+		server_timed ? "$6::bigint + " SERVER_ELAPSED_MS : "$6",
+		server_timed ? "jsonb_set($8::jsonb, '{-1,waited_ms}', to_jsonb(" SERVER_ELAPSED_MS "))"
+		: "$8");
+}
+
+/*
+ * Inserts or updates e's row; with then_commit, COMMIT goes with it in one
+ * round trip (pgsql_query_then_commit).
+ */
+static PgCommitOutcome
+record(PgConn *conn, const History *h, const HistoryEntry *e, bool then_commit, PgError *err)
+{
+	RowParams p;
+	char *sql = row_sql(h, false);
+	int nparams = (int) (sizeof p.values / sizeof p.values[0]);
 	PgCommitOutcome outcome = PG_COMMITTED;
 
-	snprintf(done, sizeof done, "%d", e->statements_done);
-	snprintf(duration, sizeof duration, "%lld", (long long) e->duration_ms);
-	snprintf(attempts, sizeof attempts, "%d", e->attempts);
+	row_params_fill(&p, e);
 	if (then_commit) {
-		outcome = pgsql_query_then_commit(conn, sql, nparams, params, err);
+		outcome = pgsql_query_then_commit(conn, sql, nparams, p.values, err);
 	} else {
-		PgResult *r = pgsql_query(conn, sql, nparams, params, err);
+		PgResult *r = pgsql_query(conn, sql, nparams, p.values, err);
 
 		if (r == NULL)
 			outcome = PG_QUERY_FAILED;
 		pgresult_free(r);
 	}
 	free(sql);
-	free(log_text);
+	row_params_free(&p);
 	return outcome;
+}
+
+bool
+history_send_with_statement(PgConn *conn, const History *h, const HistoryEntry *e,
+							const char *stmt_sql, PgError *err)
+{
+	RowParams p;
+	char *sql = row_sql(h, true);
+	bool ok;
+
+	row_params_fill(&p, e);
+	ok = pgsql_send_then_commit(conn, stmt_sql, sql, (int) (sizeof p.values / sizeof p.values[0]),
+								p.values, err);
+	free(sql);
+	row_params_free(&p);
+	return ok;
 }
 
 bool

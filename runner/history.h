@@ -80,4 +80,16 @@ bool history_record(PgConn *conn, const History *h, const HistoryEntry *e, PgErr
 PgCommitOutcome history_record_and_commit(PgConn *conn, const History *h, const HistoryEntry *e,
 										  PgError *err);
 
+/*
+ * Sends the migration's last statement, e's row and COMMIT as one pipeline
+ * (pgsql_send_then_commit), so that the server commits the moment the
+ * statement is done and the migration's locks are not held across a round
+ * trip to the client. e is the row as it stands before that statement: the
+ * server adds the time since BEGIN to e->duration_ms and writes it as the
+ * last attempt's waited_ms in e->attempt_log. The caller waits for the
+ * statement (pgsql_poll) and then reads the rest (pgsql_finish_then_commit).
+ */
+bool history_send_with_statement(PgConn *conn, const History *h, const HistoryEntry *e,
+								 const char *stmt_sql, PgError *err);
+
 #endif

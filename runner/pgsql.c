@@ -387,6 +387,38 @@ pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams, const char *
 	return outcome;
 }
 
+bool
+pgsql_send_then_commit(PgConn *conn, const char *sql, const char *then_sql, int nparams,
+					   const char *const *params, PgError *err)
+{
+	if (PQenterPipelineMode(conn->pg) != 1 ||
+		PQsendQueryParams(conn->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+		PQsendQueryParams(conn->pg, then_sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
+		PQsendQueryParams(conn->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+		PQpipelineSync(conn->pg) != 1) {
+		error_from_result(conn, NULL, err);
+		PQexitPipelineMode(conn->pg);
+		return false;
+	}
+	return true;
+}
+
+PgCommitOutcome
+pgsql_finish_then_commit(PgConn *conn, PgError *err)
+{
+	PgCommitOutcome outcome = PG_COMMITTED;
+
+	if (!collect_results(conn, err)) {
+		outcome = PG_QUERY_FAILED;
+		collect_results(conn, err);         /* COMMIT: aborted, not run */
+	} else if (!collect_results(conn, err)) {
+		outcome = PG_COMMIT_FAILED;
+	}
+	if (PQstatus(conn->pg) == CONNECTION_OK)
+		PQclear(PQgetResult(conn->pg));      /* the pipeline's sync point */
+	PQexitPipelineMode(conn->pg);
+	return outcome;
+}
 
 int
 pgsql_poll(PgConn *conn, int timeout_ms, PgError *err)

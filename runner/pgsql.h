@@ -73,6 +73,25 @@ typedef enum PgCommitOutcome {
 PgCommitOutcome pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams,
 										const char *const *params, PgError *err);
 
+/*
+ * Sends sql (one statement), then then_sql with text parameters, then
+ * COMMIT, as one pipeline: the server goes from sql to the commit without
+ * waiting for the client, so sql's locks are not held across a round trip.
+ * Wait for sql's own result with pgsql_poll (which reads it into its err),
+ * then read the rest with pgsql_finish_then_commit. False (err filled) when
+ * the pipeline could not be sent.
+ */
+bool pgsql_send_then_commit(PgConn *conn, const char *sql, const char *then_sql, int nparams,
+							const char *const *params, PgError *err);
+
+/*
+ * After pgsql_send_then_commit and sql's result: then_sql's and COMMIT's,
+ * as pgsql_query_then_commit reports them. When sql failed, then_sql did
+ * not run (PG_QUERY_FAILED, err left as it is): the transaction is open,
+ * aborted.
+ */
+PgCommitOutcome pgsql_finish_then_commit(PgConn *conn, PgError *err);
+
 /* Runs a query with text parameters ($1...); NULL with err filled on error. */
 PgResult *pgsql_query(PgConn *conn, const char *sql, int nparams, const char *const *params,
 					  PgError *err);

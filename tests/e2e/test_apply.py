@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import connect
 from applyutil import (ActiveBlocker, Blocker, Reader, column_exists, history_rows, index_state,
                        load_report, popen_apply, query, runner_backends, wait_for)
 
@@ -97,6 +98,39 @@ def test_sql_error_rolls_back_and_names_location(db, run, write_migrations, tmp_
     assert a[0]["statement"] == 1
     # nothing was left idle in transaction
     assert runner_backends(db) == []
+
+
+def test_last_statement_commits_without_waiting_for_migsafe(db, write_migrations, migsafe_bin):
+    """The last statement, the history row and COMMIT reach the server together: the
+    migration's locks go when the server is done, not one round trip to migsafe later.
+    migsafe is stopped (SIGSTOP) while its last statement runs; the table must be readable
+    and the history row there as soon as that statement ends, with migsafe still stopped."""
+    setup_accounts(db)
+    d = write_migrations({"0001_add.sql": "ALTER TABLE accounts ADD COLUMN a int;\n"
+                                          "SELECT pg_sleep(1);\n"})
+    proc = popen_apply(migsafe_bin, db, d, *NO_GATE)
+    try:
+        wait_for(lambda: any(st == "active" and "pg_sleep" in (q or "")
+                             for _, _, st, q in runner_backends(db)),
+                 what="migsafe's last statement running")
+        proc.send_signal(signal.SIGSTOP)
+        reader = connect(db, application_name="test-reader")
+        try:
+            with reader.cursor() as cur:
+                cur.execute("SET lock_timeout = '10s'")
+                cur.execute("SELECT count(*) FROM accounts")   # waits for the ALTER's lock
+                assert cur.fetchone()[0] == 10
+        finally:
+            reader.close()
+        assert history_rows(db) == {"0001": ("applied", 2, 1)}
+        (duration, waited), = query(db, "SELECT duration_ms, (attempt_log -> -1 ->> 'waited_ms')::float "
+                                        "FROM migsafe.migrations")
+        assert duration >= 1000 and waited >= 1000, (duration, waited)   # the server's count
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert column_exists(db, "accounts", "a")
 
 
 @pytest.mark.slow
