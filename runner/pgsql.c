@@ -363,37 +363,18 @@ collect_results(PgConn *conn, PgError *err)
 	return ok;
 }
 
-PgCommitOutcome
-pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams, const char *const *params,
-						PgError *err)
+/*
+ * Enters pipeline mode and sends first (when not NULL; no parameters), sql
+ * with its parameters, COMMIT and a sync point. False (err filled, pipeline
+ * mode left) when they could not be sent.
+ */
+static bool
+send_with_commit(PgConn *conn, const char *first, const char *sql, int nparams,
+				 const char *const *params, PgError *err)
 {
-	PgCommitOutcome outcome = PG_COMMITTED;
-
 	if (PQenterPipelineMode(conn->pg) != 1 ||
+		(first && PQsendQueryParams(conn->pg, first, 0, NULL, NULL, NULL, NULL, 0) != 1) ||
 		PQsendQueryParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
-		PQsendQueryParams(conn->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
-		PQpipelineSync(conn->pg) != 1) {
-		error_from_result(conn, NULL, err);
-		outcome = PG_QUERY_FAILED;
-	} else if (!collect_results(conn, err)) {
-		outcome = PG_QUERY_FAILED;
-		collect_results(conn, err);         /* COMMIT: aborted, not run */
-	} else if (!collect_results(conn, err)) {
-		outcome = PG_COMMIT_FAILED;
-	}
-	if (PQstatus(conn->pg) == CONNECTION_OK)
-		PQclear(PQgetResult(conn->pg));      /* the pipeline's sync point */
-	PQexitPipelineMode(conn->pg);
-	return outcome;
-}
-
-bool
-pgsql_send_then_commit(PgConn *conn, const char *sql, const char *then_sql, int nparams,
-					   const char *const *params, PgError *err)
-{
-	if (PQenterPipelineMode(conn->pg) != 1 ||
-		PQsendQueryParams(conn->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 ||
-		PQsendQueryParams(conn->pg, then_sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
 		PQsendQueryParams(conn->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 		PQpipelineSync(conn->pg) != 1) {
 		error_from_result(conn, NULL, err);
@@ -401,6 +382,22 @@ pgsql_send_then_commit(PgConn *conn, const char *sql, const char *then_sql, int 
 		return false;
 	}
 	return true;
+}
+
+PgCommitOutcome
+pgsql_query_then_commit(PgConn *conn, const char *sql, int nparams, const char *const *params,
+						PgError *err)
+{
+	if (!send_with_commit(conn, NULL, sql, nparams, params, err))
+		return PG_QUERY_FAILED;
+	return pgsql_finish_then_commit(conn, err);
+}
+
+bool
+pgsql_send_then_commit(PgConn *conn, const char *sql, const char *then_sql, int nparams,
+					   const char *const *params, PgError *err)
+{
+	return send_with_commit(conn, sql, then_sql, nparams, params, err);
 }
 
 PgCommitOutcome
