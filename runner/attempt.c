@@ -326,12 +326,15 @@ error_location(const Statement *st, int position, int *line, int *column)
 void
 attempt_log_error(const Migration *m, const Statement *st, const PgError *err)
 {
-	int line = 0, column = 0;
+	char where[32] = "";
+	int line, column;
 
-	if (st)
+	if (st) {
 		error_location(st, err->position, &line, &column);
-	log_error("%s:%d:%d: %s [%s]%s%s%s%s", m->path, line, column, err->message,
-			  err->sqlstate[0] ? err->sqlstate : "client", err->detail ? "; detail: " : "",
+		snprintf(where, sizeof where, ":%d:%d", line, column);
+	}
+	log_error("%s%s: %s%s [%s]%s%s%s%s", m->path, where, st ? "" : "outside its statements: ",
+			  err->message, err->sqlstate[0] ? err->sqlstate : "client", err->detail ? "; detail: " : "",
 			  err->detail ? err->detail : "", err->hint ? "; hint: " : "",
 			  err->hint ? err->hint : "");
 }

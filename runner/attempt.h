@@ -136,7 +136,10 @@ cJSON *attempt_json(Runner *r, int n, int64_t lock_timeout_ms, int statement,
 void attempt_log_progress(Runner *r, const Migration *m, int n, int64_t lock_timeout_ms,
 						  const StatementRun *run, int64_t sleep_ms);
 
-/* Logs a statement's error with file:line:col, SQLSTATE, message, detail and hint. */
+/*
+ * Logs an error with file:line:col of its statement (st NULL: one raised by
+ * BEGIN, the history row or COMMIT), SQLSTATE, message, detail and hint.
+ */
 void attempt_log_error(const Migration *m, const Statement *st, const PgError *err);
 
 /* True for BEGIN/START/COMMIT in the file: the runner owns the transaction, they are skipped. */

@@ -100,6 +100,30 @@ def test_sql_error_rolls_back_and_names_location(db, run, write_migrations, tmp_
     assert runner_backends(db) == []
 
 
+def test_history_row_or_commit_failing_after_the_last_statement_rolls_back(db, run, write_migrations):
+    """The row and COMMIT travel with the last statement: when the row cannot be written, or
+    COMMIT fails (a deferred constraint), the migration is not applied and nothing is recorded."""
+    d = write_migrations({"0001_drop_history.sql": "CREATE TABLE t1 (id int);\n"
+                                                   "DROP TABLE migsafe.migrations;\n"})
+    r = run("apply", "--db", db, d, *NO_GATE)
+    assert r.returncode == 1, r.stderr
+    assert "cannot record" in r.stderr and "migrations" in r.stderr, r.stderr
+    assert query(db, "SELECT to_regclass('public.t1')")[0][0] is None
+    assert history_rows(db) == {}                 # the DROP was rolled back with the rest
+
+    d = write_migrations({"0001_deferred.sql":
+                          "CREATE TABLE p (id int PRIMARY KEY);\n"
+                          "CREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\n"
+                          "INSERT INTO c VALUES (1);\n"}, subdir="deferred")
+    r = run("apply", "--db", db, d, *NO_GATE)
+    assert r.returncode == 1, r.stderr
+    assert "0001_deferred.sql: outside its statements: insert or update on table" in r.stderr
+    assert "23503" in r.stderr, r.stderr          # foreign_key_violation, raised at COMMIT
+    assert query(db, "SELECT to_regclass('public.c')")[0][0] is None
+    assert history_rows(db) == {}
+    assert runner_backends(db) == []
+
+
 def test_last_statement_commits_without_waiting_for_migsafe(db, write_migrations, migsafe_bin):
     """The last statement, the history row and COMMIT reach the server together: the
     migration's locks go when the server is done, not one round trip to migsafe later.
