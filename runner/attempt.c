@@ -334,9 +334,9 @@ attempt_log_error(const Migration *m, const Statement *st, const PgError *err)
 		snprintf(where, sizeof where, ":%d:%d", line, column);
 	}
 	log_error("%s%s: %s%s [%s]%s%s%s%s", m->path, where, st ? "" : "outside its statements: ",
-			  err->message, err->sqlstate[0] ? err->sqlstate : "client", err->detail ? "; detail: " : "",
-			  err->detail ? err->detail : "", err->hint ? "; hint: " : "",
-			  err->hint ? err->hint : "");
+			  err->message, err->sqlstate[0] ? err->sqlstate : "client",
+			  err->detail ? "; detail: " : "", err->detail ? err->detail : "",
+			  err->hint ? "; hint: " : "", err->hint ? err->hint : "");
 }
 
 bool

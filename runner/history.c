@@ -184,13 +184,16 @@ history_free(History *h)
 /* The milliseconds since the transaction began, as the server counts them. */
 #define SERVER_ELAPSED_MS "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
 
+/* The number of parameters of row_sql. */
+#define ROW_NPARAMS 11
+
 /* e's row as the text parameters of row_sql; free with row_params_free. */
 typedef struct RowParams {
 	char done[16];
 	char duration[32];
 	char attempts[16];
 	char *log_text;
-	const char *values[11];
+	const char *values[ROW_NPARAMS];
 } RowParams;
 
 static void
@@ -255,14 +258,13 @@ record(PgConn *conn, const History *h, const HistoryEntry *e, bool then_commit, 
 {
 	RowParams p;
 	char *sql = row_sql(h, false);
-	int nparams = (int) (sizeof p.values / sizeof p.values[0]);
 	PgCommitOutcome outcome = PG_COMMITTED;
 
 	row_params_fill(&p, e);
 	if (then_commit) {
-		outcome = pgsql_query_then_commit(conn, sql, nparams, p.values, err);
+		outcome = pgsql_query_then_commit(conn, sql, ROW_NPARAMS, p.values, err);
 	} else {
-		PgResult *r = pgsql_query(conn, sql, nparams, p.values, err);
+		PgResult *r = pgsql_query(conn, sql, ROW_NPARAMS, p.values, err);
 
 		if (r == NULL)
 			outcome = PG_QUERY_FAILED;
@@ -282,8 +284,7 @@ history_send_with_statement(PgConn *conn, const History *h, const HistoryEntry *
 	bool ok;
 
 	row_params_fill(&p, e);
-	ok = pgsql_send_then_commit(conn, stmt_sql, sql, (int) (sizeof p.values / sizeof p.values[0]),
-								p.values, err);
+	ok = pgsql_send_then_commit(conn, stmt_sql, sql, ROW_NPARAMS, p.values, err);
 	free(sql);
 	row_params_free(&p);
 	return ok;
